@@ -1,0 +1,1 @@
+"""The ``corpus`` subcommands, one module each; :mod:`crawler.cli` assembles them."""

@@ -1,0 +1,67 @@
+"""Chinese text made searchable with SQLite's built-in FTS5, no extension needed.
+
+FTS5's ``unicode61`` tokenizer keeps a whole run of Han characters as one token, so ``外资`` would
+never match inside ``外资企业``. We index every Han character as a token of its own (a space on each
+side) and search with a phrase query of the query's characters: FTS5 matches a phrase only at
+consecutive positions, so ``"外 资"`` finds exactly the texts that contain 外资, and 1-, 2- and
+3+-character queries all work the same way. Latin words and numbers stay whole words.
+
+The same function must segment the index and the queries; anyone with the plain ``sqlite3`` shell
+can search by writing the spaces themselves: ``MATCH '"外 资"'``.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CJK Unified Ideographs, Extension A, compatibility ideographs, and the supplementary planes.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN_CHAR = re.compile(f"([{HAN}])")
+_HAN_ANY = re.compile(f"[{HAN}]")
+# What unicode61 treats as part of a token: letters, digits (and our spaced Han characters).
+_QUERY_TOKEN = re.compile(rf"[{HAN}]|[^\W_{HAN}]+", re.UNICODE)
+
+SEGMENTER_VERSION = 1
+
+
+def segment(text: str | None) -> str:
+    """Text as it goes into the Chinese index: each Han character set apart by spaces."""
+    if not text:
+        return ""
+    return _HAN_CHAR.sub(r" \1 ", text)
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN_ANY.search(text or ""))
+
+
+def han_share(text: str) -> float:
+    """Share of Han characters among the letters of ``text`` (0.0 when it has none)."""
+    letters = [c for c in text or "" if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if _HAN_ANY.match(c)) / len(letters)
+
+
+def zh_match_query(query: str) -> str:
+    """An FTS5 MATCH expression for the Chinese index: one phrase per whitespace-separated term, ANDed.
+
+    >>> zh_match_query("数字化赋能")
+    '"数 字 化 赋 能"'
+    >>> zh_match_query("外资  2023年")
+    '"外 资" AND "2023 年"'
+
+    Returns ``""`` when the query has nothing searchable in it.
+    """
+    phrases = []
+    for term in query.split():
+        tokens = _QUERY_TOKEN.findall(term)
+        if tokens:
+            phrases.append('"' + " ".join(t.replace('"', "") for t in tokens) + '"')
+    return " AND ".join(phrases)
+
+
+def en_match_query(query: str) -> str:
+    """An FTS5 MATCH expression for the English index: each word quoted, all required (like Datasette)."""
+    words = re.findall(r"[^\W_]+(?:['’][^\W_]+)?", query, re.UNICODE)
+    return " AND ".join('"' + w.replace('"', "") + '"' for w in words)

@@ -1,0 +1,58 @@
+import pytest
+
+from crawler.store.segment import en_match_query, han_share, segment, zh_match_query
+from crawler.urls import canonical_url, section_of, site_of, urlkey
+from crawler.wayback.urls import parse_input_url, parse_wayback_url, public_url
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "http://www.mofcom.gov.cn/article/zwgk/gkzcjd/202312/20231203462051.shtml",
+        "https://www.mofcom.gov.cn/article/zwgk/gkzcjd/202312/20231203462051.shtml",
+        "http://mofcom.gov.cn/article/zwgk/gkzcjd/202312/20231203462051.shtml",
+        "HTTP://WWW.MOFCOM.GOV.CN:80/article/zwgk/gkzcjd/202312/20231203462051.shtml",
+        "http://www.mofcom.gov.cn/article/zwgk/gkzcjd/202312/20231203462051.shtml?wscckey=3fb1abb2a4ccdb62_1552997120",
+        "http://www.mofcom.gov.cn/article/zwgk/gkzcjd/202312/20231203462051.shtml#top",
+    ],
+)
+def test_spellings_of_one_article_share_one_canonical_url(spelling):
+    assert canonical_url(spelling) == "https://www.mofcom.gov.cn/article/zwgk/gkzcjd/202312/20231203462051.shtml"
+
+
+def test_canonical_url_keeps_listing_page_numbers_and_drops_trailing_slash():
+    assert canonical_url("http://www.mofcom.gov.cn/article/zhengcejd/bp/?2") == "https://www.mofcom.gov.cn/article/zhengcejd/bp?2"
+    assert canonical_url("http://www.mofcom.gov.cn/article/zhengcejd/") == "https://www.mofcom.gov.cn/article/zhengcejd"
+    assert canonical_url("http://fms.mofcom.gov.cn/a?b=2&a=1") == "https://fms.mofcom.gov.cn/a?a=1&b=2"
+
+
+def test_sections_and_sites():
+    assert section_of("http://www.mofcom.gov.cn/article/zwgk/gkzcjd/202312/20231203462051.shtml") == "zwgk/gkzcjd"
+    assert section_of("http://www.mofcom.gov.cn/article/zhengcejd/bj/201705/20170502570289.shtml") == "zhengcejd/bj"
+    assert section_of("https://www.mofcom.gov.cn/zcjd/gnmy/art/2024/art_0949b90254084c3ab67ac0f33a1062c5.html") == "zcjd/gnmy"
+    assert section_of("http://english.mofcom.gov.cn/article/policyrelease/announcement/202001/20200102930420.shtml") == "english:policyrelease/announcement"
+    assert site_of("https://ec.mofcom.gov.cn/article/zcjd/") == "ec"
+
+
+def test_urlkey_is_the_archive_surt_key():
+    assert urlkey("http://www.mofcom.gov.cn/article/ae/ai/202312/20231203462000.shtml") == (
+        "cn,gov,mofcom)/article/ae/ai/202312/20231203462000.shtml"
+    )
+
+
+def test_wayback_url_forms():
+    ref = parse_wayback_url("http://127.0.0.1:8080/web/20231221091931id_/http://www.mofcom.gov.cn/a.shtml")
+    assert (ref.timestamp, ref.modifier, ref.original) == ("20231221091931", "id_", "http://www.mofcom.gov.cn/a.shtml")
+    assert public_url(ref.timestamp, ref.original) == "https://web.archive.org/web/20231221091931/http://www.mofcom.gov.cn/a.shtml"
+    assert parse_input_url("20231224001357/http://www.mofcom.gov.cn/a.shtml").timestamp == "20231224001357"
+    assert parse_wayback_url("https://example.org/not/wayback") is None
+
+
+def test_segmentation_makes_every_han_character_a_token():
+    assert segment("外资企业2023年") == " 外  资  企  业 2023 年 "
+    assert zh_match_query("数字化赋能") == '"数 字 化 赋 能"'
+    assert zh_match_query("外资 关税") == '"外 资" AND "关 税"'
+    assert zh_match_query("第9999号") == "\"第 9999 号\""
+    assert zh_match_query("《》，") == ""
+    assert en_match_query('digital "empowerment"') == '"digital" AND "empowerment"'
+    assert han_share("商务部 Ministry") == pytest.approx(3 / 11)
