@@ -5,10 +5,13 @@ from __future__ import annotations
 import click
 
 from . import __version__
+from .commands.crawl import crawl
+from .commands.export import export
 from .commands.load import load
-from .commands.pending import crawl, export, serve, summarize, translate
 from .commands.search import search
+from .commands.serve import serve
 from .commands.stats import stats
+from .commands.translate import summarize, translate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
