@@ -248,3 +248,19 @@ def test_kill_9_during_bulk_load_leaves_an_intact_corpus_that_a_rerun_completes(
     statuses = [r[0] for r in db.execute("SELECT status FROM crawl_runs ORDER BY id")]
     assert statuses == ["interrupted", "finished"]
     assert len(search(db, "第9999号文件", limit=5)) == 1
+
+
+def test_hits_come_newest_first_or_by_relevance(db):
+    load_records(db, [
+        other_record(1, "外资。") | {"date": "2019-05-01 00:00:00"},
+        other_record(2, "外资外资外资，外资。") | {"date": "2015-05-01 00:00:00"},
+        other_record(3, "外资。") | {"date": None, "returned_url": other_record(3, "")["returned_url"].replace("20240104120000", "20210101120000")},
+    ])
+    newest = search(db, "外资")
+    assert [h.date for h in newest] == ["20210101", "2019-05-01", "2015-05-01"]
+    assert [h.rank for h in newest] == [1, 2, 3] and all(h.score is None for h in newest)
+    assert [h.date for h in search(db, "外资", sort="oldest")][0] == "2015-05-01"
+    ranked = search(db, "外资", sort="rank")
+    assert ranked[0].date == "2015-05-01"  # four hits in a short text: most relevant
+    assert all(h.score is not None for h in ranked)
+    assert [h.id for h in search(db, "外资", limit=1, offset=1)] == [newest[1].id]

@@ -141,16 +141,24 @@ def decompress_body(blob: bytes | None) -> bytes | None:
     return None if blob is None else zlib.decompress(blob)
 
 
-def upsert_capture(db: sqlite_utils.Database, capture: Mapping[str, Any]) -> int:
+def upsert_capture(db: sqlite_utils.Database, capture: Mapping[str, Any], *, only_if_new: bool = False) -> int:
     """Insert or update the capture keyed by (urlkey, timestamp, digest); returns its id.
 
     ``body`` is given raw and stored zlib-compressed; ``response_headers`` may be a dict.
+    ``only_if_new`` leaves an existing row as it is (a capture skipped this run keeps the outcome
+    an earlier run gave it).
     """
     values = dict(capture)
     unknown = set(values) - set(CAPTURE_COLUMNS)
     if unknown:
         raise ValueError(f"unknown capture fields: {sorted(unknown)}")
     values.pop("id", None)
+    key = [values["urlkey"], values["timestamp"], values.get("digest")]
+    row = db.execute(
+        "SELECT id FROM captures WHERE urlkey = ? AND timestamp = ? AND digest IS ?", key
+    ).fetchone()
+    if row is not None and only_if_new:
+        return row[0]
     if isinstance(values.get("response_headers"), Mapping):
         values["response_headers"] = json.dumps(values["response_headers"], ensure_ascii=False)
     if values.get("body") is not None:
@@ -158,10 +166,6 @@ def upsert_capture(db: sqlite_utils.Database, capture: Mapping[str, Any]) -> int
         values["body_size"] = len(raw)
         values["body"] = compress_body(raw)
     values.setdefault("fetched_at", now_iso())
-    key = [values["urlkey"], values["timestamp"], values.get("digest")]
-    row = db.execute(
-        "SELECT id FROM captures WHERE urlkey = ? AND timestamp = ? AND digest IS ?", key
-    ).fetchone()
     if row is None:
         return db["captures"].insert(values).last_pk
     db["captures"].update(row[0], values)

@@ -8,10 +8,14 @@ from typing import Literal
 
 import sqlite_utils
 
+from .schema import SORT_DATE_SQL
 from .segment import en_match_query, has_han, zh_match_query
 
 Lang = Literal["zh", "en"]
 HIGHLIGHT = ("<b>", "</b>")
+
+
+Sort = Literal["newest", "oldest", "rank"]
 
 
 @dataclass
@@ -22,7 +26,8 @@ class SearchHit:
     translated_title: str | None
     date: str | None
     snippet: str
-    rank: float
+    rank: int  # 1-based position in the result list
+    score: float | None  # FTS5 bm25 (lower is better) when sorted by relevance
     lang: str
     id: int
 
@@ -34,6 +39,34 @@ def detect_query_lang(query: str) -> Lang:
     return "zh" if has_han(query) else "en"
 
 
+def _fts(lang: Lang) -> str:
+    return "documents_zh_fts" if lang == "zh" else "documents_en_fts"
+
+
+_COLUMNS = (
+    "d.id, d.url, d.returned_url, d.title, d.translated_title, d.publish_date, d.capture_timestamp, "
+    "d.resulting_text, d.translated_content, d.english_summary"
+)
+
+
+def _search_sql(lang: Lang, sort: Sort) -> str:
+    table = _fts(lang)
+    if sort == "rank":
+        return (
+            f"SELECT {_COLUMNS}, {table}.rank AS score FROM {table} JOIN documents d ON d.id = {table}.rowid "
+            f"WHERE {table} MATCH ? ORDER BY {table}.rank LIMIT ? OFFSET ?"
+        )
+    direction = "DESC" if sort == "newest" else "ASC"
+    # Walk the date index and test each document against the set of matches: a page of hits
+    # costs one pass over the match set, not a sort of it.
+    return (
+        f"SELECT {_COLUMNS}, NULL AS score FROM documents d INDEXED BY idx_documents_sort_date "
+        f"WHERE d.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?) "
+        f"ORDER BY {SORT_DATE_SQL.replace('publish_date', 'd.publish_date').replace('capture_timestamp', 'd.capture_timestamp')} "
+        f"{direction}, d.id {direction} LIMIT ? OFFSET ?"
+    )
+
+
 def search(
     db: sqlite_utils.Database,
     query: str,
@@ -41,35 +74,23 @@ def search(
     lang: Lang | None = None,
     limit: int = 20,
     offset: int = 0,
+    sort: Sort = "newest",
     snippet_chars: int = 80,
 ) -> list[SearchHit]:
-    """Documents matching ``query``, best first (FTS5 bm25 rank; lower is better).
+    """Documents matching ``query``: newest first by default, or by relevance (``sort="rank"``).
 
     ``lang="zh"`` searches the Chinese title and body, where every term matches as an exact
     substring (外资, 关税, 数字化赋能); ``lang="en"`` searches the English title, translation and
     summary with Porter stemming, every word required. Default: zh when the query has Han characters.
+    Dates are publish dates, or capture dates for pages that give none.
     """
     lang = lang or detect_query_lang(query)
-    if lang == "zh":
-        match = zh_match_query(query)
-        table = "documents_zh_fts"
-    else:
-        match = en_match_query(query)
-        table = "documents_en_fts"
+    match = zh_match_query(query) if lang == "zh" else en_match_query(query)
     if not match:
         return []
-    sql = f"""
-        SELECT d.id, d.url, d.returned_url, d.title, d.translated_title, d.publish_date,
-               d.capture_timestamp, d.title AS zh_title, d.resulting_text, d.translated_content,
-               d.english_summary, {table}.rank AS rank
-        FROM {table} JOIN documents d ON d.id = {table}.rowid
-        WHERE {table} MATCH ?
-        ORDER BY {table}.rank
-        LIMIT ? OFFSET ?
-    """
     hits = []
     terms = _terms(query, lang)
-    for row in db.query(sql, [match, limit, offset]):
+    for position, row in enumerate(db.query(_search_sql(lang, sort), [match, limit, offset]), offset + 1):
         if lang == "zh":
             text = row["resulting_text"] or ""
             if not _find_any(text, terms, lang):
@@ -87,9 +108,10 @@ def search(
                 wayback_url=row["returned_url"],
                 title=row["title"],
                 translated_title=row["translated_title"],
-                date=row["publish_date"],
+                date=row["publish_date"] or (row["capture_timestamp"] or "")[:8] or None,
                 snippet=make_snippet(text, terms, lang, snippet_chars),
-                rank=row["rank"],
+                rank=position,
+                score=row["score"],
                 lang=lang,
             )
         )
@@ -99,7 +121,7 @@ def search(
 def count_matches(db: sqlite_utils.Database, query: str, lang: Lang | None = None) -> int:
     lang = lang or detect_query_lang(query)
     match = zh_match_query(query) if lang == "zh" else en_match_query(query)
-    table = "documents_zh_fts" if lang == "zh" else "documents_en_fts"
+    table = _fts(lang)
     if not match:
         return 0
     return db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", [match]).fetchone()[0]
@@ -107,7 +129,7 @@ def count_matches(db: sqlite_utils.Database, query: str, lang: Lang | None = Non
 
 def matching_ids_sql(lang: Lang) -> str:
     """SQL returning the ids of documents matching the bound parameter (for export filters)."""
-    table = "documents_zh_fts" if lang == "zh" else "documents_en_fts"
+    table = _fts(lang)
     return f"SELECT rowid FROM {table} WHERE {table} MATCH ?"
 
 
