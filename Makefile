@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo
 
-.PHONY: install test lint demo crawl bench clean constraints
+.PHONY: install system-deps test lint demo crawl bench bench-quick clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Chromium and a CJK font for the browser test (apt; skipped when already there).
+system-deps:
+	./scripts/install-system-deps.sh
+
 lint: install
 	$(BIN)/ruff check .
 
-test: install lint
+test: install system-deps lint
 	$(BIN)/pytest -q
 
 # The main job end to end, offline. Until the spider lands it loads the seed record.
@@ -31,6 +35,12 @@ demo: install
 # The live crawl against the real Wayback Machine (network needed).
 crawl: install
 	$(BIN)/corpus crawl --db corpus.db
+
+bench: install
+	$(BIN)/python scripts/bench.py
+
+bench-quick: install
+	$(BIN)/python scripts/bench.py --quick
 
 # Re-pin the tested dependency set after changing pyproject.toml.
 constraints:

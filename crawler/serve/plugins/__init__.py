@@ -1,0 +1,1 @@
+"""Datasette plugins of the served corpus (loaded by Datasette from this folder: --plugins-dir)."""
