@@ -23,3 +23,15 @@ def db(db_path):
     database = open_corpus(db_path)
     yield database
     database.close()
+
+
+CAPTURES = FIXTURES / "captures"
+
+
+@pytest.fixture
+def replay():
+    """A replay of the Wayback Machine on a free 127.0.0.1 port, serving the bundled captures."""
+    from crawler.replay.testing import running_replay
+
+    with running_replay(CAPTURES) as server:
+        yield server
