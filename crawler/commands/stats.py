@@ -10,6 +10,7 @@ from rich.columns import Columns
 from rich.table import Table
 
 from ..store import corpus_stats
+from ..store.stats import run_summary
 from .common import console, corpus, db_option
 
 
@@ -61,5 +62,5 @@ def stats(as_json: bool, db_path: Path) -> None:
         )
     if s.last_run:
         r = s.last_run
-        counts = ", ".join(f"{k} {v}" for k, v in (r.get("counts") or {}).items())
+        counts = run_summary(r.get("counts") or {})
         console.print(f"last run: #{r['id']} {r['kind']} {r['status']} ({r['started_at']} → {r.get('finished_at') or '…'}) {counts}")

@@ -50,6 +50,31 @@ def _group(db: sqlite_utils.Database, expr: str, table: str = "documents", order
     return {str(k): n for k, n in db.execute(sql).fetchall()}
 
 
+RUN_SUMMARY_KEYS = {
+    "corpus/found/urls": "found",
+    "corpus/fetched": "fetched",
+    "corpus/captures/stored": "stored",
+    "ledger/known": "known",
+    "ledger/duplicate": "duplicates",
+    "corpus/captures/rejected": "rejected",
+    "corpus/captures/error": "errors",
+    "read": "read",
+    "inserted": "inserted",
+    "updated": "updated",
+    "unchanged": "unchanged",
+    "rejected": "rejected",
+}
+
+
+def run_summary(counts: dict) -> str:
+    """The few figures of a run worth a line: found, fetched, stored, ... (or read, inserted, ...)."""
+    parts = [f"{label} {counts[key]:,}" for key, label in RUN_SUMMARY_KEYS.items() if counts.get(key)]
+    for key, value in counts.items():
+        if key not in RUN_SUMMARY_KEYS and isinstance(value, int) and "/" not in key and ":" not in key:
+            parts.append(f"{key} {value:,}")
+    return ", ".join(parts) or "nothing done"
+
+
 def corpus_stats(db: sqlite_utils.Database) -> CorpusStats:
     path = db.execute("PRAGMA database_list").fetchone()[2]
     last = list(db.query("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1"))
@@ -70,6 +95,9 @@ def corpus_stats(db: sqlite_utils.Database) -> CorpusStats:
         by_language=_group(db, "language"),
         by_translation=_group(db, _TRANSLATION_STATE),
         by_summary=_group(db, _SUMMARY_STATE),
-        captures_by_outcome=_group(db, "outcome || coalesce(': ' || reason, '')", table="captures"),
+        captures_by_outcome=_group(
+            db, "outcome || CASE WHEN outcome IN ('rejected', 'error') THEN coalesce(': ' || reason, '') ELSE '' END",
+            table="captures",
+        ),
         last_run=last_run,
     )

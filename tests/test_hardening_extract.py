@@ -1,0 +1,118 @@
+"""Property-based hardening of decoding and extraction: whatever the bytes, the pipeline ends in a
+record or a typed rejection, and never raises."""
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crawler.extract import REASONS, ExtractedPage, Rejection, decode_html, extract_page
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+MANIFEST = json.loads((PAGES / "manifest.json").read_text(encoding="utf-8"))
+ARTICLES = [p for p in MANIFEST["pages"] if p.get("kind") == "article" and p.get("file")]
+SEED = next(p for p in ARTICLES if p["id"] == "era-b-seed")
+SEED_BYTES = (PAGES / SEED["file"]).read_bytes()
+GBK = next(p for p in ARTICLES if p["id"] == "era-a-gbk-2009")
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_typed(result):
+    assert isinstance(result, ExtractedPage | Rejection)
+    if isinstance(result, Rejection):
+        assert result.reason in REASONS
+    else:
+        assert result.resulting_text.strip()
+        assert isinstance(result.policy_links, list) and isinstance(result.attachments, list)
+
+
+@FAST
+@given(st.binary(max_size=4096))
+def test_random_bytes_end_typed(body):
+    assert_typed(extract_page(body, SEED["url"], {"Content-Type": "text/html"}))
+
+
+@FAST
+@given(st.integers(min_value=0, max_value=len(SEED_BYTES)))
+def test_a_page_cut_anywhere_ends_typed(cut):
+    assert_typed(extract_page(SEED_BYTES[:cut], SEED["url"], SEED.get("headers")))
+
+
+@FAST
+@given(
+    st.sampled_from(ARTICLES),
+    st.sampled_from(["utf-8", "gbk", "gb2312", "iso-8859-1", "big5", "shift_jis", "", "bogus-charset"]),
+)
+def test_any_declared_charset_ends_typed(page, label):
+    body = (PAGES / page["file"]).read_bytes()
+    headers = {"Content-Type": f"text/html; charset={label}" if label else "text/html"}
+    assert_typed(extract_page(body, page["url"], headers))
+
+
+@FAST
+@given(st.text(alphabet=st.characters(codec="gb18030"), min_size=1, max_size=300))
+def test_gbk_bytes_labelled_utf8_decode_to_the_same_text(text):
+    html = f"<html><head><title>t</title></head><body><p>{text}</p></body></html>"
+    body = html.encode("gb18030")
+    decoded, charset = decode_html(body, {"Content-Type": "text/html; charset=utf-8"})
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        # the header lies: the bytes are not UTF-8, so the next candidate must win, losslessly
+        assert decoded == html
+        assert charset in ("gb18030", "gbk", "gb2312")
+
+
+@FAST
+@given(st.integers(min_value=0, max_value=len(SEED_BYTES)))
+def test_mixed_charsets_end_typed(cut):
+    # a UTF-8 page with a GBK-encoded tail spliced in (a broken template include)
+    gbk_tail = "附件：外资准入负面清单（2021年版）".encode("gbk")
+    assert_typed(extract_page(SEED_BYTES[:cut] + gbk_tail + SEED_BYTES[cut:], SEED["url"], SEED.get("headers")))
+
+
+@FAST
+@given(st.binary(max_size=2048))
+def test_gzip_of_anything_ends_typed(body):
+    assert_typed(extract_page(gzip.compress(body), SEED["url"], {"Content-Type": "text/html"}))
+
+
+def test_gzip_still_compressed_page_reads_like_the_plain_one():
+    plain = extract_page(SEED_BYTES, SEED["url"], SEED.get("headers"))
+    zipped = extract_page(gzip.compress(SEED_BYTES), SEED["url"], SEED.get("headers"))
+    assert isinstance(zipped, ExtractedPage)
+    assert zipped.resulting_text == plain.resulting_text and zipped.title == plain.title
+
+
+def test_a_huge_page_ends_typed():
+    filler = "<p>" + "数字化赋能生活服务，" * 200 + "</p>\n"
+    body = SEED_BYTES.replace(b"</body>", filler.encode("utf-8") * 2000 + b"</body>")
+    assert len(body) > 10_000_000
+    result = extract_page(body, SEED["url"], SEED.get("headers"))
+    assert_typed(result)
+
+
+@pytest.mark.parametrize("depth", [100, 1000, 50_000])
+def test_deeply_nested_markup_ends_typed(depth):
+    body = ("<html><body>" + "<div>" * depth + "<p>商务部外资司负责人解读外资政策。" * 20 + "</div>" * depth
+            + "</body></html>").encode("utf-8")
+    assert_typed(extract_page(body, SEED["url"], {"Content-Type": "text/html; charset=utf-8"}))
+
+
+@FAST
+@given(st.sampled_from(ARTICLES), st.binary(min_size=1, max_size=64), st.integers(min_value=0))
+def test_bytes_spliced_into_a_real_page_end_typed(page, junk, where):
+    body = (PAGES / page["file"]).read_bytes()
+    at = where % (len(body) + 1)
+    assert_typed(extract_page(body[:at] + junk + body[at:], page["url"], page.get("headers")))
+
+
+def test_the_gbk_page_decodes_without_replacement_characters():
+    body = (PAGES / GBK["file"]).read_bytes()
+    result = extract_page(body, GBK["url"], GBK.get("headers"))
+    assert isinstance(result, ExtractedPage)
+    assert "\ufffd" not in result.resulting_text and result.charset in ("gb18030", "gbk", "gb2312")
