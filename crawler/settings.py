@@ -22,6 +22,51 @@ CORPUS_DB = os.environ.get("CORPUS_DB", "corpus.db")
 # The Wayback Machine (or a local replay of it). Records always show the public form.
 WAYBACK_BASE_URL = os.environ.get("WAYBACK_BASE_URL", "https://web.archive.org")
 
+# Politeness (crawler/middlewares/politeness.py). Rates are "N requests per window seconds", spread
+# evenly; every time value may be made small (tests run with windows of a fraction of a second).
+# CDX and TimeMaps share the archive's 30/min pool; 24/min is 80% of it, the archive's own advice.
+WAYBACK_CDX_RATE = 24
+WAYBACK_RATE_WINDOW = 60.0  # seconds, for WAYBACK_CDX_RATE
+# Playback tolerates more (the best-kept client sends 8/s); a few per second is plenty for MOFCOM.
+WAYBACK_PLAYBACK_RATE = 3
+WAYBACK_PLAYBACK_WINDOW = 1.0  # seconds, for WAYBACK_PLAYBACK_RATE
+WAYBACK_429_PAUSE = 60.0  # a live 429 stops all Wayback traffic this long...
+WAYBACK_RATE_DECREASE = 0.5  # ...and multiplies that pool's rate by this
+WAYBACK_RATE_RECOVERY = 600.0  # seconds without a 429 before the rate climbs back one step
+WAYBACK_MIN_RATE_SHARE = 0.05  # the rate never falls below this share of the configured one
+# Seconds added to each window: the archive counts arrivals, and delays on the way vary.
+WAYBACK_RATE_SLACK = 0.05
+# Refused/reset connections are the archive's firewall: after this many in a row, back off...
+WAYBACK_BAN_THRESHOLD = 3
+WAYBACK_BAN_BACKOFF_START = 60.0  # ...this long, doubling while they go on...
+WAYBACK_BAN_BACKOFF_MAX = 3600.0  # ...up to an hour
+# Retries of live failures (5xx, 429, timeouts, refused/reset connections), crawler/middlewares/retry.py:
+# WAYBACK_RETRY_BACKOFF * 2**(n-1) seconds before retry n (2, 4, 8, 16, 32, 64 s).
+WAYBACK_RETRY_TIMES = 6
+WAYBACK_RETRY_BACKOFF = 2.0
+WAYBACK_RETRY_BACKOFF_MAX = 300.0
+WAYBACK_MAX_HOPS = 10  # redirects followed per capture (nearest-capture hops + archived redirects)
+WAYBACK_CDX_LIMIT = 1000  # rows per CDX page (then showResumeKey/resumeKey)
+
+# Downloader middlewares: see crawler/middlewares/__init__.py for what each does and why this order.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ledger.LedgerMiddleware": 90,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.redirects.WaybackRedirectMiddleware": 585,
+    "crawler.middlewares.politeness.PolitenessMiddleware": 950,
+}
+# Scrapy retries 429 at once by default; a live 429 is the politeness layer's to handle.
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
+RETRY_TIMES = 2  # non-Wayback requests only; Wayback ones use WAYBACK_RETRY_TIMES
+# Wayback requests carry dont_redirect (WaybackRedirectMiddleware follows them); others redirect as usual.
+REDIRECT_ENABLED = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 8  # the limiter, not Scrapy's slots, sets the pace
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = False  # it ignores 429/503 (scrapy#4424); the limiter replaces it
+DOWNLOAD_TIMEOUT = 60
+
 # Wayback playback serves archived pages; the archive's own robots policy is applied upstream.
 ROBOTSTXT_OBEY = False
 COOKIES_ENABLED = False
@@ -31,3 +76,17 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("CORPUS_LOG_LEVEL", "INFO")
+
+# Discovery (spiders/mofcom.py). The prefixes themselves are in crawler/sources.toml.
+# Server-side CDX filters (full-match regexes): HTML pages and revisits of them, status 200 or "-".
+CDX_FILTERS = ["mimetype:text/html|warc/revisit", "statuscode:200|-"]
+# Drop consecutive captures of unchanged content (same digest) on the archive's side.
+CDX_COLLAPSE = ["digest"]
+# Listing pages are re-read for links: this many of their captures per listing URL, newest first.
+LISTING_CAPTURES_PER_URL = 3
+
+# Items -> corpus.db, and what the crawl shows while it runs.
+ITEM_PIPELINES = {"crawler.pipelines.CorpusPipeline": 300}
+EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
+CORPUS_PROGRESS = True  # live status line on stderr and the run report at the end
+CORPUS_PROGRESS_INTERVAL = 1.0

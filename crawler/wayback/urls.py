@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 PUBLIC_BASE = "https://web.archive.org"
 
@@ -56,3 +57,38 @@ def parse_input_url(value: str) -> WaybackRef | None:
 def _fix_scheme(url: str) -> str:
     # Some clients collapse "http://" to "http:/" inside a path.
     return re.sub(r"^(https?):/(?!/)", r"\1://", url)
+
+
+# Which pool of the archive's rate limits a request draws on (wayback-api.md §4): the CDX server and
+# the TimeMaps share one; playback has its own.
+CDX = "cdx"
+PLAYBACK = "playback"
+_ENDPOINT_MARKERS = (("/cdx/", CDX), ("/web/timemap", CDX), ("/web/", PLAYBACK))
+
+
+def endpoint_of(url: str) -> str | None:
+    """``"cdx"``, ``"playback"`` or None (not a Wayback URL), by the path of ``url``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return None
+    for marker, pool in _ENDPOINT_MARKERS:
+        if marker in parts.path + "/":
+            return pool
+    return None
+
+
+def wayback_base(url: str) -> str:
+    """The base a Wayback URL was made on: everything before its ``/web/`` or ``/cdx/`` segment."""
+    parts = urlsplit(url)
+    path = parts.path
+    cut = min((i for i in (path.find("/web/"), path.find("/cdx/")) if i >= 0), default=len(path))
+    return urlunsplit((parts.scheme, parts.netloc, path[:cut], "", "")).rstrip("/")
+
+
+def rebase(location: str, base: str, modifier: str | None = None) -> str | None:
+    """A playback URL the archive pointed to (any host: its public one, or ours) moved onto ``base``;
+    ``modifier`` forces the playback mode (``id_``). None if ``location`` is not a playback URL."""
+    ref = parse_wayback_url(urljoin(base + "/", location.strip()))
+    if ref is None:
+        return None
+    return playback_url(base, ref.timestamp, ref.original, ref.modifier if modifier is None else modifier)
