@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo
 
-.PHONY: install system-deps test lint demo crawl bench bench-quick clean constraints
+.PHONY: install system-deps test lint demo fixtures crawl bench bench-quick clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,12 +25,14 @@ lint: install
 test: install system-deps lint
 	$(BIN)/pytest -q
 
-# The main job end to end, offline. Until the spider lands it loads the seed record.
+# The main job end to end, offline: the bundled captures served by the local replay of the
+# Wayback Machine on 127.0.0.1, crawled into $(DEMO)/corpus.db, then searched and counted.
 demo: install
-	mkdir -p $(DEMO)
-	$(BIN)/corpus load --db $(DEMO)/corpus.db tests/fixtures/seed-record.json
-	$(BIN)/corpus search 数字化赋能 --db $(DEMO)/corpus.db
-	$(BIN)/corpus stats --db $(DEMO)/corpus.db
+	$(BIN)/python scripts/demo.py --db $(DEMO)/corpus.db
+
+# Rebuild the bundled captures (WARC) from the page fixtures after adding or changing a page.
+fixtures: install
+	$(BIN)/python scripts/build_fixtures.py
 
 # The live crawl against the real Wayback Machine (network needed).
 crawl: install

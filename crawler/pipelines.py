@@ -1,0 +1,90 @@
+"""Items -> corpus.db. Thin: every write is a store function inside one write transaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from .items import CaptureItem, DocumentItem
+from .store import open_corpus, upsert_capture, upsert_document, write_transaction
+from .store.runs import close_abandoned_runs, finish_run, start_run
+
+REPORTED_STAT_PREFIXES = ("corpus/", "wayback/", "ledger/")
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a crawl worth keeping in its run log: ours, and Scrapy's error counters."""
+    counts = {k: v for k, v in stats.items() if k.startswith(REPORTED_STAT_PREFIXES)}
+    for key, value in stats.items():
+        if key.startswith(("downloader/exception_type_count/", "spider_exceptions/", "log_count/ERROR")):
+            counts[key] = value
+    return dict(sorted(counts.items()))
+
+
+class CorpusPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.db_path = crawler.settings.get("CORPUS_DB")
+        self.db = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
+        pipeline = cls(crawler)
+        # The run is closed on spider_closed, which (unlike close_spider) says why the spider closed.
+        crawler.signals.connect(pipeline.finish, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.db = open_corpus(self.db_path)
+        interrupted = close_abandoned_runs(self.db)
+        if interrupted:
+            spider.logger.warning("%d earlier run(s) had been killed; marked interrupted", interrupted)
+        arguments = dict(getattr(spider, "run_arguments", {}))
+        arguments["wayback_url"] = self.crawler.settings.get("WAYBACK_BASE_URL")
+        self.run_id = start_run(self.db, "crawl", arguments)
+        spider.run_id = self.run_id
+        self.stats.set_value("corpus/run_id", self.run_id)
+
+    def finish(self, spider: Spider, reason: str) -> None:
+        status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
+        if self.stats.get_value("corpus/cdx/failed") and not self.stats.get_value("corpus/cdx/pages"):
+            status = "failed"
+        counts = run_counts(self.stats.get_stats())
+        finish_run(self.db, self.run_id, status, counts, None if status == "finished" else reason)
+        self.stats.set_value("corpus/run_status", status)
+        self.db.close()
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, DocumentItem):
+            self._store_document(item)
+        elif isinstance(item, CaptureItem):
+            self._store_capture(item)
+        return item
+
+    def _capture_row(self, capture: CaptureItem) -> dict[str, Any]:
+        row = capture.to_row()
+        if capture.response_headers is not None:
+            row["response_headers"] = json.dumps(capture.response_headers, ensure_ascii=False)
+        row["run_id"] = self.run_id
+        return row
+
+    def _store_capture(self, capture: CaptureItem) -> None:
+        with write_transaction(self.db):
+            upsert_capture(self.db, self._capture_row(capture), only_if_new=capture.outcome == "skipped")
+        self.stats.inc_value(f"corpus/captures/{capture.outcome}")
+        if capture.reason and capture.outcome in ("rejected", "error"):
+            self.stats.inc_value(f"corpus/{capture.outcome}/{capture.reason}")
+
+    def _store_document(self, item: DocumentItem) -> None:
+        with write_transaction(self.db):
+            capture_id = upsert_capture(self.db, self._capture_row(item.capture))
+            doc_id, change = upsert_document(self.db, {**item.document, "capture_id": capture_id})
+            self.db.execute("UPDATE captures SET document_id = ? WHERE id = ?", [doc_id, capture_id])
+        self.stats.inc_value("corpus/captures/stored")
+        self.stats.inc_value(f"corpus/documents/{change}")
