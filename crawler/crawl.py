@@ -47,6 +47,7 @@ def run_crawl(
     from_ts: str | None = None,
     to_ts: str | None = None,
     capture: str = "newest",
+    as_of: str | None = None,
     sources: str | Path | None = None,
     prefixes: list[str] | None = None,
     overrides: dict[str, Any] | None = None,
@@ -55,7 +56,7 @@ def run_crawl(
     open_corpus(db_path).close()  # refuse a foreign file before Scrapy starts, create a new one
     settings = crawl_settings(db_path, wayback_url, overrides)
     process = CrawlerProcess(settings)
-    spider_args: dict[str, Any] = {"from_": from_ts, "to": to_ts, "capture": capture}
+    spider_args: dict[str, Any] = {"from_": from_ts, "to": to_ts, "capture": capture, "as_of": as_of}
     if sources:
         spider_args["sources"] = str(sources)
     if prefixes:

@@ -65,16 +65,16 @@ def run(quick: bool = False) -> str:
         db = corpus_of(n)
         seen_kinds = set()
         for query, lang, kind in QUERIES:
-            ours = timings(lambda q=query, lg=lang: search(db, q, lang=lg, limit=20), runs)
+            ours = timings(lambda q=query, lg=lang, d=db: search(d, q, lang=lg, limit=20), runs)
             ranked = "—"
             if kind not in seen_kinds:
                 seen_kinds.add(kind)
-                r = timings(lambda q=query, lg=lang: search(db, q, lang=lg, limit=20, sort="rank"), max(5, runs // 4))
+                r = timings(lambda q=query, lg=lang, d=db: search(d, q, lang=lg, limit=20, sort="rank"), max(5, runs // 4))
                 ranked = f"{statistics.median(r):.1f}"
             column = "title || resulting_text" if lang == "zh" else "translated_title || translated_content || english_summary"
             words = query.split()
             where = " AND ".join(f"({column}) LIKE ?" for _ in words)
-            like = timings(lambda ws=words, w=where: db.execute(
+            like = timings(lambda ws=words, w=where, d=db: d.execute(
                 f"SELECT id FROM documents WHERE {w} ORDER BY publish_date DESC LIMIT 20", [f"%{x}%" for x in ws]).fetchall(),
                 max(5, runs // 4))
             p50, p95 = statistics.median(ours), pct(ours, 95)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,14 @@ def load_prefixes(path: str | Path | None = None) -> list[dict[str, str]]:
     return prefixes
 
 
+def _ts_seconds(ts: str) -> float:
+    ts = (ts + "00000101000000"[len(ts):])[:14] if len(ts) < 14 else ts[:14]
+    try:
+        return datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=UTC).timestamp()
+    except ValueError:  # 2000-era captures with month or day 00
+        return float(ts)
+
+
 @dataclass
 class UrlPlan:
     """Every capture CDX knows of one canonical URL, and what has been asked of them."""
@@ -98,6 +107,7 @@ class MofcomSpider(scrapy.Spider):
         from_: str | None = None,
         to: str | None = None,
         capture: str = "newest",
+        as_of: str | None = None,
         sources: str | None = None,
         prefixes: str | None = None,
         **kwargs: Any,
@@ -109,6 +119,9 @@ class MofcomSpider(scrapy.Spider):
         self.from_ts = from_ or kwargs.get("from")
         self.to_ts = to
         self.capture_order = capture
+        # "The archive as it stood at as_of": each article is requested at that timestamp, and the
+        # Wayback Machine answers with its nearest capture (the seed record was made this way).
+        self.as_of = as_of
         if prefixes:
             self.prefixes = [{"url": p.strip()} for p in prefixes.split(",") if p.strip()]
         else:
@@ -118,6 +131,7 @@ class MofcomSpider(scrapy.Spider):
             "from": self.from_ts,
             "to": self.to_ts,
             "capture": capture,
+            "as_of": as_of,
             "prefixes": [p["url"] for p in self.prefixes],
         }
 
@@ -146,7 +160,9 @@ class MofcomSpider(scrapy.Spider):
     # -- discovery ------------------------------------------------------------------------------------
     async def start(self) -> Any:
         for prefix in self.prefixes:
-            yield self.cdx_request(self.cdx_query(prefix["url"]))
+            # The archive keys a column's listing pages without the slash (.../gkzcjd?2), so a prefix
+            # that kept it would miss them: ask for the column's path without its trailing slash.
+            yield self.cdx_request(self.cdx_query(prefix["url"].rstrip("/")))
 
     def cdx_request(self, query: CdxQuery, purpose: str = "prefix") -> scrapy.Request:
         self.crawler.stats.inc_value(f"corpus/cdx/queries/{purpose}")
@@ -214,7 +230,11 @@ class MofcomSpider(scrapy.Spider):
                 yield self.capture_item(row, "skipped", reason=f"cdx status {row.statuscode}")
         if not usable:
             return
-        usable.sort(key=lambda r: r.timestamp, reverse=self.capture_order == "newest")
+        if self.as_of:
+            target = _ts_seconds(self.as_of)
+            usable.sort(key=lambda r: abs(_ts_seconds(r.timestamp) - target))
+        else:
+            usable.sort(key=lambda r: r.timestamp, reverse=self.capture_order == "newest")
         if is_listing_url(plan.url):
             keep = self.settings.getint("LISTING_CAPTURES_PER_URL")
             for row in usable[:keep]:
@@ -230,8 +250,9 @@ class MofcomSpider(scrapy.Spider):
     def playback_request(
         self, row: CdxRow, fallbacks: list[CdxRow], *, listing: bool = False, seen: tuple[str, str] | None = None
     ) -> scrapy.Request:
+        timestamp = self.as_of if self.as_of and not listing else row.timestamp
         return scrapy.Request(
-            playback_url(self.base_url, row.timestamp, row.original),
+            playback_url(self.base_url, timestamp, row.original),
             callback=self.parse_capture,
             errback=self.playback_failed,
             meta={"cdx_row": row, "fallbacks": fallbacks, "listing": listing, "seen": seen},

@@ -25,6 +25,9 @@ def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("--to", metavar="DATE", callback=_timestamp, help="Only captures made on or before DATE.")
 @click.option("--capture", type=click.Choice(["newest", "oldest"]), default="newest", show_default=True,
               help="Which capture of an article becomes the document; the others stay in `captures`.")
+@click.option("--as-of", metavar="TIMESTAMP", callback=_timestamp,
+              help="Take each article as the archive stood at TIMESTAMP: request it at that time and keep the "
+                   "nearest capture the Wayback Machine answers with (records keep both timestamps).")
 @click.option("--sources", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A TOML file of [[prefix]] url = ... entries to crawl instead of the built-in list.")
 @click.option("--prefix", "prefixes", multiple=True, metavar="URL",
@@ -35,7 +38,7 @@ def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("--engine", help="With --translate: the translation engine (openai, llamacpp, none).")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Any Scrapy/crawler setting, as `scrapy crawl -s`.")
 @db_option
-def crawl(wayback_url: str, from_: str | None, to: str | None, capture: str, sources: Path | None,
+def crawl(wayback_url: str, from_: str | None, to: str | None, capture: str, as_of: str | None, sources: Path | None,
           prefixes: tuple[str, ...], cdx_rate: float | None, playback_rate: float | None, translate: bool,
           engine: str | None, settings: tuple[str, ...], db_path: Path) -> None:
     """Crawl MOFCOM's policy interpretations from the Wayback Machine into the corpus.
@@ -69,7 +72,7 @@ def crawl(wayback_url: str, from_: str | None, to: str | None, capture: str, sou
         overrides["WAYBACK_PLAYBACK_RATE"] = playback_rate
         overrides["WAYBACK_PLAYBACK_WINDOW"] = 1
     try:
-        outcome = run_crawl(db_path, wayback_url=wayback_url, from_ts=from_, to_ts=to, capture=capture,
+        outcome = run_crawl(db_path, wayback_url=wayback_url, from_ts=from_, to_ts=to, capture=capture, as_of=as_of,
                             sources=sources, prefixes=list(prefixes) or None, overrides=overrides)
     except CorpusError as e:
         raise click.ClickException(str(e)) from e
