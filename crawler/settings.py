@@ -78,8 +78,14 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("CORPUS_LOG_LEVEL", "INFO")
 
 # Discovery (spiders/mofcom.py). The prefixes themselves are in crawler/sources.toml.
-# Server-side CDX filters (full-match regexes): HTML pages and revisits of them, status 200 or "-".
-CDX_FILTERS = ["mimetype:text/html|warc/revisit", "statuscode:200|-"]
+# Server-side CDX filters (full-match regexes): status 200 or "-" (revisits), and no type that is
+# surely not a page. Archived Content-Types lie (HTML served as text/plain or octet-stream), so
+# pages are not required to say text/html: the extractor tells a page from anything else.
+CDX_FILTERS = [
+    "statuscode:200|-",
+    "!mimetype:(image|audio|video|font)/.*|application/(pdf|zip|x-rar.*|msword|vnd\\..*|x-shockwave-flash|"
+    "(x-)?javascript|json)|text/(css|javascript)",
+]
 # Drop consecutive captures of unchanged content (same digest) on the archive's side.
 CDX_COLLAPSE = ["digest"]
 # Listing pages are re-read for links: this many of their captures per listing URL, newest first.

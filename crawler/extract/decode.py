@@ -120,6 +120,12 @@ def decode_bytes(body: bytes, headers: Mapping[str, str] | None = None) -> Decod
     body, gzipped, truncated_gzip = inflate_if_gzipped(body)
     if gzipped:
         warnings.append("body was a gzip stream" + (" (truncated)" if truncated_gzip else ""))
+        # A page stored gzipped and served with the archive's gzip left on is gzipped twice.
+        for _ in range(2):
+            body, again, truncated_again = inflate_if_gzipped(body)
+            if not again:
+                break
+            warnings.append("body was gzipped again" + (" (truncated)" if truncated_again else ""))
 
     bom_codec, bom = read_bom(body)
     if bom_codec:

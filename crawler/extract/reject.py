@@ -77,6 +77,8 @@ def binary_kind(body: bytes, headers_content_type: str | None) -> str | None:
     for magic, kind in BINARY_MAGIC.items():
         if body.startswith(magic):
             return kind
+    if body[:2] == b"\x1f\x8b":
+        return None  # gzip left on by the archive: decoding inflates it, then it is judged again
     labelled_binary = bool(headers_content_type and _NON_HTML_TYPES.search(headers_content_type))
     if labelled_binary and not has_markup(body[:4096].decode("latin-1")):
         return f"archived Content-Type {headers_content_type.strip()}"
