@@ -174,8 +174,16 @@ def iter_documents(db: sqlite_utils.Database, where: str = "", params: list | No
 def _page_html(db: sqlite_utils.Database, capture_id: int | None, charset: str | None) -> str | None:
     if capture_id is None:
         return None
-    row = db.execute("SELECT body FROM captures WHERE id = ?", [capture_id]).fetchone()
+    from ..extract import UndecodableError, decode_html
+
+    row = db.execute("SELECT body, response_headers FROM captures WHERE id = ?", [capture_id]).fetchone()
     raw = decompress_body(row[0]) if row else None
     if raw is None:
         return None
-    return raw.decode(charset or "utf-8", errors="replace")
+    headers = json.loads(row[1]) if row[1] else {}
+    if charset and not isinstance(headers, list):
+        headers = {**headers, "content-type": f"text/html; charset={charset}"}
+    try:
+        return decode_html(raw, headers if isinstance(headers, dict) else None)[0]
+    except UndecodableError:
+        return raw.decode(charset or "utf-8", errors="replace")
