@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from scrapy import Spider, signals
@@ -48,6 +49,7 @@ class CorpusPipeline:
         arguments = dict(getattr(spider, "run_arguments", {}))
         arguments["wayback_url"] = self.crawler.settings.get("WAYBACK_BASE_URL")
         self.run_id = start_run(self.db, "crawl", arguments)
+        self.started = time.monotonic()
         spider.run_id = self.run_id
         self.stats.set_value("corpus/run_id", self.run_id)
 
@@ -55,6 +57,7 @@ class CorpusPipeline:
         status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
         if self.stats.get_value("corpus/cdx/failed") and not self.stats.get_value("corpus/cdx/pages"):
             status = "failed"
+        self.stats.set_value("corpus/elapsed_seconds", round(time.monotonic() - self.started, 3))
         counts = run_counts(self.stats.get_stats())
         finish_run(self.db, self.run_id, status, counts, None if status == "finished" else reason)
         self.stats.set_value("corpus/run_status", status)

@@ -48,7 +48,7 @@ def _langdetect(text: str) -> LanguageGuess | None:
 
 def detect_language(text: str | None) -> LanguageGuess:
     text = text or ""
-    letters = sum(1 for c in text if c.isalpha())
+    letters = sum(map(str.isalpha, text))
     if not letters:
         return LanguageGuess("und", 0.0, "han-share")
     share = han_share(text)

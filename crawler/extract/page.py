@@ -148,7 +148,7 @@ def _extract(body: bytes, url: str, headers: Mapping[str, str] | None) -> Extrac
 
     result = _run_template(root, url, text)
     body_text = "\n\n".join(result.paragraphs)
-    substance = sum(1 for c in body_text if c.isalnum())
+    substance = sum(map(str.isalnum, body_text))
     if substance < MIN_BODY_CHARS * 10:
         marker = R.site_404_line(page_lines)
         if marker:

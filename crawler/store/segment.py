@@ -38,10 +38,11 @@ def has_han(text: str) -> bool:
 
 def han_share(text: str) -> float:
     """Share of Han characters among the letters of ``text`` (0.0 when it has none)."""
-    letters = [c for c in text or "" if c.isalpha()]
+    text = text or ""
+    letters = sum(map(str.isalpha, text))
     if not letters:
         return 0.0
-    return sum(1 for c in letters if _HAN_ANY.match(c)) / len(letters)
+    return len(_HAN_ANY.findall(text)) / letters
 
 
 def zh_match_query(query: str) -> str:
