@@ -40,7 +40,7 @@ def main() -> int:
         )
     if crawl.returncode != 0:
         return crawl.returncode
-    for command in (["search", "外资", "--limit", "5"], ["search", "tariff", "--lang", "en", "--limit", "3"], ["stats"]):
+    for command in (["search", "外资", "--limit", "5"], ["search", "trade in services", "--lang", "en", "--limit", "3"], ["stats"]):
         print(f"\n$ corpus {' '.join(command)}", flush=True)
         subprocess.run([*corpus, *command, "--db", str(args.db)], cwd=ROOT, check=True)
     return 0

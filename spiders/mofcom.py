@@ -358,6 +358,12 @@ class MofcomSpider(scrapy.Spider):
             "first_seen": min(seen[0], actual_ts),
             "last_seen": max(seen[1], actual_ts),
         }
+        if result.language == "en":
+            # An English original is its own English text: English search and exports find it there.
+            document.update(
+                translated_title=result.title, translated_title_engine="original",
+                translated_content=result.resulting_text, translated_content_engine="original",
+            )
         yield DocumentItem(capture=base, document=document)
         yield from self.next_or_skip(meta["fallbacks"], meta, f"document taken from {actual_ts}")
 

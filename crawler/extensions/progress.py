@@ -133,7 +133,7 @@ class CrawlProgress:
             self.live = Live(progress_line(self.figures()), console=self.console, refresh_per_second=2, transient=False)
             self.live.start()
         self.loop = task.LoopingCall(self.tick, spider)
-        self.loop.start(self.crawler.settings.getfloat("CORPUS_PROGRESS_INTERVAL", 1.0), now=False)
+        self.loop.start(self.crawler.settings.getfloat("CORPUS_PROGRESS_INTERVAL", 1.0), now=True)
 
     def tick(self, spider: Spider) -> None:
         line = progress_line(self.figures())
@@ -149,4 +149,6 @@ class CrawlProgress:
         if self.live is not None:
             self.live.update(progress_line(self.figures()))
             self.live.stop()
+        else:
+            self.console.print(progress_line(self.figures()))
         self.console.print(report_table(self.crawler.stats.get_stats()))
