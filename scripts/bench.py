@@ -65,6 +65,8 @@ def section_text(name: str, quick: bool) -> str:
         return f"## {title}\n\nNot measured yet: `scripts/bench_{name}.py` does not exist.\n"
     started = time.monotonic()
     body = module.run(quick=quick).strip()
+    if body.startswith("## "):  # the section's own heading: ours stands above it
+        body = body.split("\n", 1)[1].strip() if "\n" in body else ""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     mode = "quick" if quick else "full"
     return (f"## {title}\n\n_Measured {when}, {mode} mode, {time.monotonic() - started:.0f} s; "
