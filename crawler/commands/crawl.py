@@ -35,12 +35,14 @@ def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("--cdx-rate", type=float, metavar="N", help="CDX requests per minute (default 24: the archive's own advice).")
 @click.option("--playback-rate", type=float, metavar="N", help="Playback requests per second (default in crawler/settings.py).")
 @click.option("--translate", is_flag=True, help="Translate and summarise the new documents after the crawl (see `corpus translate`).")
-@click.option("--engine", help="With --translate: the translation engine (openai, llamacpp, none).")
+@click.option("--engine", type=click.Choice(["openai", "llamacpp", "none"]),
+              help="With --translate: the translation engine (default as for `corpus translate`).")
+@click.option("--model", help="With --translate: the model (as for `corpus translate`).")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Any Scrapy/crawler setting, as `scrapy crawl -s`.")
 @db_option
 def crawl(wayback_url: str, from_: str | None, to: str | None, capture: str, as_of: str | None, sources: Path | None,
           prefixes: tuple[str, ...], cdx_rate: float | None, playback_rate: float | None, translate: bool,
-          engine: str | None, settings: tuple[str, ...], db_path: Path) -> None:
+          engine: str | None, model: str | None, settings: tuple[str, ...], db_path: Path) -> None:
     """Crawl MOFCOM's policy interpretations from the Wayback Machine into the corpus.
 
     Discovers articles with CDX prefix queries over every column interpretations have lived in
@@ -78,9 +80,12 @@ def crawl(wayback_url: str, from_: str | None, to: str | None, capture: str, as_
         raise click.ClickException(str(e)) from e
     console.print(f"run #{outcome.run_id}: {outcome.status}")
     if translate:
-        from .translate import run_translation_after_crawl
+        from .translate import translate as translate_command
 
-        run_translation_after_crawl(db_path, engine)
+        click.get_current_context().invoke(
+            translate_command, engine=engine, model=model, limit=None, redo=False, no_cache=False, summary=True,
+            db_path=db_path,
+        )
     if outcome.status != "finished":
         err_console.print(f"[red]the crawl ended {outcome.status}[/]: see `corpus stats --db {db_path}` and the log above")
         raise SystemExit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,7 @@ def start_run(db: sqlite_utils.Database, kind: str, arguments: Mapping[str, Any]
                 "arguments": json.dumps(dict(arguments or {}), ensure_ascii=False, default=str),
                 "counts": "{}",
                 "host": socket.gethostname(),
+                "pid": os.getpid(),
                 "version": __version__,
             }
         ).last_pk
@@ -48,11 +50,33 @@ def finish_run(
         db["crawl_runs"].update(run_id, values)
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
 def close_abandoned_runs(db: sqlite_utils.Database) -> int:
-    """Mark runs left 'running' by a killed process as 'interrupted' (called when a new run starts)."""
+    """Mark runs left 'running' by a killed process as 'interrupted' (called when a new run starts).
+
+    A run still going in another process of this machine (a translation beside a crawl) is left alone;
+    so is one started on another machine, which cannot be checked from here."""
+    host = socket.gethostname()
+    running = db.execute("SELECT id, host, pid FROM crawl_runs WHERE status = 'running'").fetchall()
+    dead = [
+        run_id for run_id, run_host, pid in running
+        if pid is None or (run_host == host and pid != os.getpid() and not _process_alive(pid))
+    ]
+    if not dead:
+        return 0
     with write_transaction(db):
-        cur = db.execute(
-            "UPDATE crawl_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
-            [now_iso()],
+        db.execute(
+            f"UPDATE crawl_runs SET status = 'interrupted', finished_at = ? "
+            f"WHERE id IN ({', '.join('?' for _ in dead)})",
+            [now_iso(), *dead],
         )
-        return cur.rowcount
+    return len(dead)

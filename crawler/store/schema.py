@@ -103,6 +103,7 @@ RUN_COLUMNS: dict[str, type] = {
     "host": str,
     "version": str,
 }
+# Added by migration 4: the process id of the run (with host, tells a live run from a killed one).
 
 
 def now_iso() -> str:
@@ -184,10 +185,29 @@ def _m003_date_order(db: sqlite_utils.Database) -> None:
     db.execute(f"CREATE INDEX idx_documents_sort_date ON documents({SORT_DATE_SQL}, id)")
 
 
+def _m004_english_and_run_owners(db: sqlite_utils.Database) -> None:
+    # The translation cache (one translation per text, engine and model) and the per-document checks
+    # of the English (glossary violations, Chinese left in the answer).
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS translation_cache (key TEXT PRIMARY KEY, engine TEXT NOT NULL, "
+        "model TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, translation TEXT NOT NULL, "
+        "version TEXT, created_at TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS english_checks (document_id INTEGER PRIMARY KEY REFERENCES documents(id) "
+        "ON DELETE CASCADE, glossary TEXT, glossary_violations INTEGER, glossary_missing TEXT, "
+        "chinese_left INTEGER, summary_note TEXT, checked_at TEXT)"
+    )
+    # Which process owns a running run: a crawl and a translation may run at once, and only a run
+    # whose process is gone may be marked interrupted.
+    db["crawl_runs"].add_column("pid", int)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m001_core_tables,
     _m002_search_indexes,
     _m003_date_order,
+    _m004_english_and_run_owners,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 
