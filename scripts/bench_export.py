@@ -1,7 +1,7 @@
 """Benchmark of ``corpus export``: throughput and peak memory per format on a synthetic corpus.
 
 ``run(quick=False)`` builds (once, cached in the temp dir) a corpus of 100,000 synthetic documents
-(quick: 10,000), each with a stored capture of its page, then runs every export in a fresh process
+(quick: 4,000), each with a stored capture of its page, then runs every export in a fresh process
 and reports the median records/s of several runs and the peak resident memory of the process
 (the child's own ``VmHWM``), next to a baseline measured in the same run: a bare iteration over
 the same rows. Peak memory is also measured on a tenth of the rows: flat memory means the two match.
@@ -255,7 +255,7 @@ CASES = [
 
 def run(quick: bool = False) -> str:
     """Build or reuse the synthetic corpus, measure every format, return a markdown section."""
-    n = 10_000 if quick else 100_000
+    n = 4_000 if quick else 100_000
     runs = 3 if quick else 5
     db = synthetic_corpus(n)
     work = Path(tempfile.mkdtemp(prefix="bench-export-"))
@@ -295,7 +295,7 @@ def run(quick: bool = False) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10,000 records, 3 runs each")
+    parser.add_argument("--quick", action="store_true", help="4,000 records, 3 runs each")
     args = parser.parse_args()
     started = time.perf_counter()
     print(run(quick=args.quick))

@@ -48,7 +48,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run(quick: bool = False) -> str:
-    sizes = [2_000, 10_000] if quick else [10_000, 100_000]
+    sizes = [1_000, 5_000] if quick else [10_000, 100_000]
     runs = 15 if quick else 41
     lines = [
         "Each figure: p50 / p95 in ms over "
