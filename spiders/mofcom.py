@@ -112,11 +112,11 @@ class MofcomSpider(scrapy.Spider):
         prefixes: str | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.pop("from", None)
+        from_ = from_ or kwargs.pop("from", None)  # `scrapy crawl mofcom -a from=2020`
         super().__init__(**kwargs)
         if capture not in ("newest", "oldest"):
             raise ValueError("capture must be 'newest' or 'oldest'")
-        self.from_ts = from_ or kwargs.get("from")
+        self.from_ts = from_
         self.to_ts = to
         self.capture_order = capture
         # "The archive as it stood at as_of": each article is requested at that timestamp, and the

@@ -155,3 +155,13 @@ def test_several_spellings_are_one_document_from_the_chosen_capture(tmp_path, or
     assert (record["first_seen"], record["last_seen"]) == ("20231221091931", "20250601000000")
     outcomes = sorted(r[0] for r in db.execute("SELECT outcome FROM captures"))
     assert outcomes == ["skipped", "skipped", "stored"]
+
+
+def test_from_and_to_bound_the_capture_dates(tmp_path):
+    db_path = tmp_path / "corpus.db"
+    with running_replay(FIXTURES / "captures") as server:
+        crawl(db_path, server.base_url, "--from", "2021", "--to", "2022-06")
+    db = open_corpus(db_path)
+    stamps = [r[0] for r in db.execute("SELECT timestamp FROM captures")]
+    assert stamps and all("2021" <= ts[:6] <= "202206" for ts in stamps), stamps
+    assert db["documents"].count >= 3
