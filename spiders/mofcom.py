@@ -38,26 +38,10 @@ from crawler.items import CaptureItem, DocumentItem
 from crawler.urls import canonical_url, section_of, site_of, urlkey
 from crawler.wayback.cdx import CdxQuery, CdxRow, parse_cdx
 from crawler.wayback.errors import WaybackFailure
-from crawler.wayback.memento import classify
+from crawler.wayback.memento import archived_headers, classify
 from crawler.wayback.urls import input_url, playback_url, public_url
 
 PLAYBACK_OK = {200}
-ARCHIVE_HEADER_PREFIX = "x-archive-orig-"
-
-
-def archived_headers(headers: Any) -> dict[str, str]:
-    """The headers the origin server sent when the page was archived (``X-Archive-Orig-*``, prefix
-    dropped), plus the archived ``Content-Type`` that ``id_`` playback passes through unchanged."""
-    out: dict[str, str] = {}
-    for name, values in headers.items():
-        key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
-        value = values[-1] if isinstance(values, list) else values
-        value = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        if key.startswith(ARCHIVE_HEADER_PREFIX):
-            out[key[len(ARCHIVE_HEADER_PREFIX):]] = value
-        elif key == "content-type":
-            out.setdefault("content-type", value)
-    return out
 
 
 def load_prefixes(path: str | Path | None = None) -> list[dict[str, str]]:

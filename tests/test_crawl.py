@@ -5,11 +5,10 @@ into the corpus, against the local replay serving the bundled captures. Each cra
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from crawling import corpus_crawl as crawl
 
 from crawler.extract.evaluate import load_golden
 from crawler.replay.captures import CaptureStore
@@ -19,19 +18,9 @@ from crawler.urls import canonical_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = {page.id: page for page in load_golden(FIXTURES / "pages")}
-FAST = ["--cdx-rate", "60000", "--playback-rate", "500", "--set", "LOG_LEVEL=WARNING"]
 FIELDS = ("title", "publish_date", "source", "department", "document_number", "index_number",
           "policy_links", "attachments", "english_url", "chinese_url", "language", "extractor", "charset",
           "resulting_text")
-
-
-def crawl(db: Path, base_url: str, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--wayback-url", base_url, *FAST, *args],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
 
 
 @pytest.fixture(scope="module")

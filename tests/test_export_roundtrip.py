@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from crawling import corpus_crawl as crawl
 
 from crawler.export import export
 from crawler.replay.testing import running_replay
 from crawler.store import open_corpus
 
 CAPTURES = Path(__file__).parent / "fixtures" / "captures"
-FAST = ["--cdx-rate", "60000", "--playback-rate", "500", "--set", "LOG_LEVEL=WARNING"]
 COMPARED = ("url", "title", "resulting_text", "publish_date", "source", "department", "document_number",
             "policy_links", "attachments", "english_url", "chinese_url", "language", "charset", "extractor",
             "original_url", "capture_timestamp", "returned_url")
-
-
-def crawl(db: Path, base_url: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--wayback-url", base_url, *FAST],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
 
 
 def documents(db_path: Path) -> dict[str, dict]:

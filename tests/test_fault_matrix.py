@@ -6,11 +6,10 @@ a crawl without faults builds. Time is scaled down (windows and pauses of a frac
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from crawling import corpus_crawl
 
 from crawler.replay.captures import CaptureStore
 from crawler.replay.testing import running_replay
@@ -38,12 +37,8 @@ KEEPER = {
 }
 
 
-def crawl(db: Path, base_url: str, settings: dict | None = None) -> subprocess.CompletedProcess:
-    sets = [f"{k}={v}" for k, v in {**SCALED, **(settings or {})}.items()]
-    args = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--wayback-url", base_url]
-    for item in sets:
-        args += ["--set", item]
-    return subprocess.run(args, capture_output=True, text=True, timeout=300)
+def crawl(db: Path, base_url: str, settings: dict | None = None):
+    return corpus_crawl(db, base_url, settings={**SCALED, **(settings or {})}, check=False)
 
 
 def documents(db_path: Path) -> dict[str, tuple]:

@@ -7,12 +7,8 @@ its archived bytes); the WARC export walks the stored captures of the same filte
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import gzip
 import json
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from ..store.documents import decompress_body
-from ..store.records import seed_record, ts14_to_datetime
+from ..store.records import page_text, seed_record, ts14_to_datetime
 from ..store.schema import DOCUMENT_COLUMNS
 from ..store.search import match_expression, matching_ids_sql
 from .fields import DERIVED, FIELD_NAMES, FIELDS
@@ -158,7 +154,7 @@ def iter_records(
     names = [d[0] for d in cursor.description]
     for values in cursor:
         row = dict(zip(names, values, strict=True))
-        yield make_record(row, decode_html(row["body"], row.get("charset")) if with_html else None)
+        yield make_record(row, page_text(row["body"], row.get("charset")) if with_html else None)
 
 
 def make_record(row: dict[str, Any], html: str | None = None) -> dict[str, Any]:
@@ -181,26 +177,6 @@ def parse_links(value: str | None) -> list[dict[str, Any]]:
     if not isinstance(links, list):
         raise ValueError(f"stored link list is not a JSON list: {value[:80]!r}")
     return links
-
-
-def decode_html(blob: bytes | None, charset: str | None) -> str | None:
-    """The archived page as text: decompressed from the store, un-gzipped if it was archived that way,
-    decoded with the charset that decoded it at extraction (GB2312/GBK read as their superset GB18030)."""
-    raw = decompress_body(blob)
-    if raw is None:
-        return None
-    if raw[:2] == b"\x1f\x8b":
-        with contextlib.suppress(OSError, EOFError, zlib.error):  # not gzip after all: keep the bytes
-            raw = gzip.decompress(raw)
-    return raw.decode(_codec(charset), errors="replace")
-
-
-def _codec(charset: str | None) -> str:
-    try:
-        name = codecs.lookup(charset or "utf-8").name
-    except LookupError:
-        return "utf-8"
-    return "gb18030" if name in ("gb2312", "gbk") else name
 
 
 def count_captures(db: sqlite_utils.Database, filters: ExportFilters) -> int:

@@ -7,9 +7,13 @@ Researchers read and write records by the seed record's field names (``title``, 
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import gzip
 import hashlib
 import json
 import re
+import zlib
 from base64 import b32encode
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -174,16 +178,21 @@ def iter_documents(db: sqlite_utils.Database, where: str = "", params: list | No
 def _page_html(db: sqlite_utils.Database, capture_id: int | None, charset: str | None) -> str | None:
     if capture_id is None:
         return None
-    from ..extract import UndecodableError, decode_html
+    row = db.execute("SELECT body FROM captures WHERE id = ?", [capture_id]).fetchone()
+    return page_text(row[0], charset) if row else None
 
-    row = db.execute("SELECT body, response_headers FROM captures WHERE id = ?", [capture_id]).fetchone()
-    raw = decompress_body(row[0]) if row else None
+
+def page_text(blob: bytes | None, charset: str | None) -> str | None:
+    """A stored capture body as text: decompressed, un-gzipped if the archive served it so, decoded with
+    the charset that decoded it at extraction (GB2312/GBK read as their superset GB18030)."""
+    raw = decompress_body(blob)
     if raw is None:
         return None
-    headers = json.loads(row[1]) if row[1] else {}
-    if charset and not isinstance(headers, list):
-        headers = {**headers, "content-type": f"text/html; charset={charset}"}
+    if raw[:2] == b"\x1f\x8b":
+        with contextlib.suppress(OSError, EOFError, zlib.error):  # not gzip after all: keep the bytes
+            raw = gzip.decompress(raw)
     try:
-        return decode_html(raw, headers if isinstance(headers, dict) else None)[0]
-    except UndecodableError:
-        return raw.decode(charset or "utf-8", errors="replace")
+        codec = codecs.lookup(charset or "utf-8").name
+    except LookupError:
+        codec = "utf-8"
+    return raw.decode("gb18030" if codec in ("gb2312", "gbk") else codec, errors="replace")

@@ -61,9 +61,8 @@ def _search_sql(lang: Lang, sort: Sort) -> str:
     # costs one pass over the match set, not a sort of it.
     return (
         f"SELECT {_COLUMNS}, NULL AS score FROM documents d INDEXED BY idx_documents_sort_date "
-        f"WHERE d.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?) "
-        f"ORDER BY {SORT_DATE_SQL.replace('publish_date', 'd.publish_date').replace('capture_timestamp', 'd.capture_timestamp')} "
-        f"{direction}, d.id {direction} LIMIT ? OFFSET ?"
+        f"WHERE d.id IN ({matching_ids_sql(lang)}) "
+        f"ORDER BY {SORT_DATE_SQL} {direction}, d.id {direction} LIMIT ? OFFSET ?"
     )
 
 
@@ -84,8 +83,7 @@ def search(
     summary with Porter stemming, every word required. Default: zh when the query has Han characters.
     Dates are publish dates, or capture dates for pages that give none.
     """
-    lang = lang or detect_query_lang(query)
-    match = zh_match_query(query) if lang == "zh" else en_match_query(query)
+    lang, match = match_expression(query, lang)
     if not match:
         return []
     hits = []
@@ -116,15 +114,6 @@ def search(
             )
         )
     return hits
-
-
-def count_matches(db: sqlite_utils.Database, query: str, lang: Lang | None = None) -> int:
-    lang = lang or detect_query_lang(query)
-    match = zh_match_query(query) if lang == "zh" else en_match_query(query)
-    table = _fts(lang)
-    if not match:
-        return 0
-    return db.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", [match]).fetchone()[0]
 
 
 def matching_ids_sql(lang: Lang) -> str:

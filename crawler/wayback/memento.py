@@ -77,6 +77,26 @@ def _text(value: Any) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
+ARCHIVE_HEADER_PREFIX = "x-archive-orig-"
+
+
+def archived_headers(headers: HeadersLike | None) -> dict[str, str]:
+    """The headers the origin server sent when the page was archived (``X-Archive-Orig-*``, prefix
+    dropped, names lower-cased), plus the archived ``Content-Type`` that ``id_`` playback passes
+    through unchanged."""
+    if headers is None:
+        return {}
+    out: dict[str, str] = {}
+    for key, value in headers.items():
+        name = _text(key).lower()
+        text = _text(value[-1] if isinstance(value, list | tuple) else value)
+        if name.startswith(ARCHIVE_HEADER_PREFIX):
+            out[name[len(ARCHIVE_HEADER_PREFIX):]] = text
+        elif name == "content-type":
+            out.setdefault("content-type", text)
+    return out
+
+
 def memento_datetime(headers: HeadersLike | None) -> str | None:
     """``Memento-Datetime`` as a 14-digit UTC timestamp; None when absent or unreadable."""
     value = header(headers, "Memento-Datetime")
