@@ -7,7 +7,7 @@ pipeline writes both in one transaction.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -29,7 +29,8 @@ class CaptureItem:
     reason: str | None = None
 
     def to_row(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        values = ((f.name, getattr(self, f.name)) for f in fields(self))
+        return {k: v for k, v in values if v is not None}
 
 
 @dataclass

@@ -1,4 +1,12 @@
-"""Items -> corpus.db. Thin: every write is a store function inside one write transaction."""
+"""Items -> corpus.db. Thin: every write is a store function; items are written in batches.
+
+Items wait in memory until ``CORPUS_WRITE_BATCH`` of them are pending or ``CORPUS_WRITE_INTERVAL``
+seconds have passed since the last write, then go in one write transaction, each inside its own
+savepoint: one item that fails to store is rolled back alone, logged and counted
+(``corpus/store_errors``), and the rest of the batch commits. The batch is also written when the
+crawl goes idle and when it closes (Ctrl-C included). A crawl killed outright loses at most the
+pending batch: those captures are not in the ledger yet, so the next crawl fetches them again.
+"""
 
 from __future__ import annotations
 
@@ -32,12 +40,17 @@ class CorpusPipeline:
         self.db_path = crawler.settings.get("CORPUS_DB")
         self.db = None
         self.run_id: int | None = None
+        self.batch_size = max(1, crawler.settings.getint("CORPUS_WRITE_BATCH", 100))
+        self.interval = crawler.settings.getfloat("CORPUS_WRITE_INTERVAL", 1.0)
+        self.pending: list[DocumentItem | CaptureItem] = []
+        self.last_write = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
         pipeline = cls(crawler)
         # The run is closed on spider_closed, which (unlike close_spider) says why the spider closed.
         crawler.signals.connect(pipeline.finish, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.write_pending, signal=signals.spider_idle)
         return pipeline
 
     def open_spider(self) -> None:
@@ -53,7 +66,12 @@ class CorpusPipeline:
         spider.run_id = self.run_id
         self.stats.set_value("corpus/run_id", self.run_id)
 
+    def close_spider(self) -> None:
+        # Before spider_closed, so that the run report and the run log count the last batch.
+        self.write_pending()
+
     def finish(self, spider: Spider, reason: str) -> None:
+        self.write_pending()
         status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
         if self.stats.get_value("corpus/cdx/failed") and not self.stats.get_value("corpus/cdx/pages"):
             status = "failed"
@@ -64,11 +82,32 @@ class CorpusPipeline:
         self.db.close()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, DocumentItem):
-            self._store_document(item)
-        elif isinstance(item, CaptureItem):
-            self._store_capture(item)
+        if isinstance(item, DocumentItem | CaptureItem):
+            self.pending.append(item)
+            if len(self.pending) >= self.batch_size or time.monotonic() - self.last_write >= self.interval:
+                self.write_pending()
         return item
+
+    def write_pending(self) -> None:
+        """Write the pending items in one transaction, each in its own savepoint."""
+        self.last_write = time.monotonic()
+        if not self.pending or self.db is None:
+            return
+        batch, self.pending = self.pending, []
+        with write_transaction(self.db):
+            for item in batch:
+                try:
+                    with write_transaction(self.db):  # nested: a savepoint
+                        if isinstance(item, DocumentItem):
+                            self._store_document(item)
+                        else:
+                            self._store_capture(item)
+                except Exception:
+                    capture = item.capture if isinstance(item, DocumentItem) else item
+                    self.crawler.spider.logger.exception(
+                        "could not store capture %s %s", capture.timestamp, capture.original_url
+                    )
+                    self.stats.inc_value("corpus/store_errors")
 
     def _capture_row(self, capture: CaptureItem) -> dict[str, Any]:
         row = capture.to_row()
@@ -78,16 +117,14 @@ class CorpusPipeline:
         return row
 
     def _store_capture(self, capture: CaptureItem) -> None:
-        with write_transaction(self.db):
-            upsert_capture(self.db, self._capture_row(capture), only_if_new=capture.outcome == "skipped")
+        upsert_capture(self.db, self._capture_row(capture), only_if_new=capture.outcome == "skipped")
         self.stats.inc_value(f"corpus/captures/{capture.outcome}")
         if capture.reason and capture.outcome in ("rejected", "error"):
             self.stats.inc_value(f"corpus/{capture.outcome}/{capture.reason}")
 
     def _store_document(self, item: DocumentItem) -> None:
-        with write_transaction(self.db):
-            capture_id = upsert_capture(self.db, self._capture_row(item.capture))
-            doc_id, change = upsert_document(self.db, {**item.document, "capture_id": capture_id})
-            self.db.execute("UPDATE captures SET document_id = ? WHERE id = ?", [doc_id, capture_id])
+        capture_id = upsert_capture(self.db, self._capture_row(item.capture))
+        doc_id, change = upsert_document(self.db, {**item.document, "capture_id": capture_id})
+        self.db.execute("UPDATE captures SET document_id = ? WHERE id = ?", [doc_id, capture_id])
         self.stats.inc_value("corpus/captures/stored")
         self.stats.inc_value(f"corpus/documents/{change}")

@@ -7,6 +7,7 @@ article URL goes through :func:`canonical_url` first, so those spellings become 
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -23,6 +24,7 @@ _LISTING_AB = re.compile(r"^/article/(?P<section>[a-z0-9_/]+?)/?$", re.I)
 _LISTING_C = re.compile(r"^/(?P<section>[a-z0-9_/]+?)/(?:index(?:_\d+)?\.html)?$", re.I)
 
 
+@functools.lru_cache(maxsize=65536)  # called several times per capture on the same URLs
 def canonical_url(url: str) -> str:
     """The one spelling of ``url`` that documents are keyed on.
 

@@ -36,6 +36,28 @@ def _normalise(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _sql_value(value: Any) -> Any:
+    return json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict | list | tuple) else value
+
+
+# The crawl writes a row per capture: plain prepared statements here, because sqlite-utils'
+# ``table.insert``/``update`` spend more time inspecting the schema (three queries a call) and
+# checking the row exists than SQLite spends writing it. Column names are checked against the
+# schema's lists by the callers before they reach these.
+def _insert_row(db: sqlite_utils.Database, table: str, values: Mapping[str, Any]) -> int:
+    columns = ", ".join(f'"{c}"' for c in values)
+    marks = ", ".join("?" for _ in values)
+    cursor = db.execute(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', [_sql_value(v) for v in values.values()])
+    return cursor.lastrowid
+
+
+def _update_row(db: sqlite_utils.Database, table: str, row_id: int, values: Mapping[str, Any]) -> None:
+    if not values:
+        return
+    assignments = ", ".join(f'"{c}" = ?' for c in values)
+    db.execute(f'UPDATE "{table}" SET {assignments} WHERE id = ?', [*map(_sql_value, values.values()), row_id])
+
+
 def content_hash(doc: Mapping[str, Any]) -> str:
     stable = {k: v for k, v in doc.items() if k not in _VOLATILE}
     blob = json.dumps(stable, ensure_ascii=False, sort_keys=True, default=str)
@@ -70,7 +92,7 @@ def upsert_document(db: sqlite_utils.Database, doc: Mapping[str, Any]) -> tuple[
     if row is None:
         values = {**doc, "content_hash": digest, "created_at": now, "updated_at": now}
         values.pop("id", None)
-        doc_id = db["documents"].insert(values).last_pk
+        doc_id = _insert_row(db, "documents", values)
         _index_zh(db, doc_id, values.get("title"), values.get("resulting_text"))
         return doc_id, "inserted"
 
@@ -81,7 +103,7 @@ def upsert_document(db: sqlite_utils.Database, doc: Mapping[str, Any]) -> tuple[
     }
     if old_hash == digest:
         if seen != {"first_seen": first_seen, "last_seen": last_seen}:
-            db["documents"].update(doc_id, seen)
+            _update_row(db, "documents", doc_id, seen)
         return doc_id, "unchanged"
 
     values = {k: v for k, v in doc.items() if k not in ("id", "url")}
@@ -94,7 +116,7 @@ def upsert_document(db: sqlite_utils.Database, doc: Mapping[str, Any]) -> tuple[
     values.update(seen, content_hash=digest, updated_at=now)
     if title_changed or body_changed:
         _unindex_zh(db, doc_id, old_title, old_body)
-    db["documents"].update(doc_id, values)
+    _update_row(db, "documents", doc_id, values)
     if title_changed or body_changed:
         _index_zh(db, doc_id, doc.get("title", old_title), doc.get("resulting_text", old_body))
     return doc_id, "updated"
@@ -105,7 +127,7 @@ def update_document_fields(db: sqlite_utils.Database, doc_id: int, values: Mappi
     if {"title", "resulting_text", "url"} & set(values):
         raise ValueError("use upsert_document to change a document's url, title or text")
     values = _normalise(values)
-    db["documents"].update(doc_id, {**values, "updated_at": now_iso()})
+    _update_row(db, "documents", doc_id, {**values, "updated_at": now_iso()})
 
 
 def _index_zh(db: sqlite_utils.Database, doc_id: int, title: str | None, body: str | None) -> None:
@@ -167,6 +189,6 @@ def upsert_capture(db: sqlite_utils.Database, capture: Mapping[str, Any], *, onl
         values["body"] = compress_body(raw)
     values.setdefault("fetched_at", now_iso())
     if row is None:
-        return db["captures"].insert(values).last_pk
-    db["captures"].update(row[0], values)
+        return _insert_row(db, "captures", values)
+    _update_row(db, "captures", row[0], values)
     return row[0]
