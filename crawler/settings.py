@@ -101,6 +101,9 @@ ITEM_PIPELINES = {"crawler.pipelines.CorpusPipeline": 300}
 # is already stored is never touched, and the next crawl fetches the lost captures again.
 CORPUS_WRITE_BATCH = 100
 CORPUS_WRITE_INTERVAL = 1.0
+# Worker processes that extract pages while the engine fetches: a number, or "auto" (one per core
+# beyond two, so none on a 2-core machine; see crawler/extraction.py).
+CORPUS_EXTRACT_WORKERS = os.environ.get("CORPUS_EXTRACT_WORKERS", "auto")
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
 CORPUS_PROGRESS = True  # live status line on stderr and the run report at the end
 CORPUS_PROGRESS_INTERVAL = 1.0

@@ -10,8 +10,9 @@ How a crawl goes:
    and the first is fetched; if it is rejected, the next one is tried. Captures not needed are
    recorded as ``skipped``, so the ledger knows them. Listing pages are fetched too, and any article
    they link that CDX did not list is looked up with an exact CDX query, then planned the same way.
-3. Each playback response goes to :func:`crawler.extract.extract_page`; the result is yielded as a
-   ``DocumentItem`` (or a rejected ``CaptureItem``) for the pipeline to store.
+3. Each playback response goes to :func:`crawler.extract.extract_page` (in this process or in a
+   worker, ``crawler/extraction.py``); the result is yielded as a ``DocumentItem`` (or a rejected
+   ``CaptureItem``) for the pipeline to store.
 
 Politeness, retries, redirects and the ledger are downloader middlewares (``crawler/middlewares``),
 configured in ``crawler/settings.py``; this module only decides what to ask and reads the answers.
@@ -20,7 +21,7 @@ configured in ``crawler/settings.py``; this module only decides what to ask and 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -33,7 +34,8 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.extract import Rejection, extract_page, find_listing_links, is_listing_url
+from crawler.extract import Rejection, find_listing_links, is_listing_url
+from crawler.extraction import Extraction, worker_count
 from crawler.items import CaptureItem, DocumentItem
 from crawler.urls import canonical_url, section_of, site_of, urlkey
 from crawler.wayback.cdx import CdxQuery, CdxRow, parse_cdx
@@ -123,6 +125,9 @@ class MofcomSpider(scrapy.Spider):
     def from_crawler(cls, crawler: scrapy.crawler.Crawler, *args: Any, **kwargs: Any) -> MofcomSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        workers = worker_count(crawler.settings.get("CORPUS_EXTRACT_WORKERS"))
+        spider.extraction = Extraction(workers, lambda: crawler.stats.inc_value("corpus/extract/pool_failed"))
+        crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         return spider
 
     # -- settings read at use time, so `-s NAME=VALUE` works ----------------------------------------
@@ -143,6 +148,7 @@ class MofcomSpider(scrapy.Spider):
 
     # -- discovery ------------------------------------------------------------------------------------
     async def start(self) -> Any:
+        self.crawler.stats.set_value("corpus/extract/workers", self.extraction.workers)
         for prefix in self.prefixes:
             # The archive keys a column's listing pages without the slash (.../gkzcjd?2), so a prefix
             # that kept it would miss them: ask for the column's path without its trailing slash.
@@ -272,17 +278,18 @@ class MofcomSpider(scrapy.Spider):
             self.crawler.stats.inc_value("corpus/fallbacks")
             yield self.playback_request(fallbacks[0], fallbacks[1:], seen=meta.get("seen"))
 
-    def parse_capture(self, response: Response) -> Iterator[Any]:
+    async def parse_capture(self, response: Response) -> AsyncIterator[Any]:
         """One playback response -> a document, a rejection, or listing links. A bug here must not lose
         the capture: it is recorded as an error with the exception, and the crawl goes on."""
         try:
-            yield from self._parse_capture(response)
+            async for output in self._parse_capture(response):
+                yield output
         except Exception as exc:
             self.logger.exception("could not process %s", response.url)
             self.crawler.stats.inc_value("corpus/spider_errors")
             yield self.capture_item(response.meta["cdx_row"], "error", reason=f"processing failed: {exc!r}"[:300])
 
-    def _parse_capture(self, response: Response) -> Iterator[Any]:
+    async def _parse_capture(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         row: CdxRow = meta["cdx_row"]
         wayback = meta.get("wayback") or {}
@@ -308,7 +315,8 @@ class MofcomSpider(scrapy.Spider):
             base.outcome = "rejected"
             base.reason = f"archived {response.status}" if kind.startswith("archived") or kind == "memento" else kind
             yield base
-            yield from self.next_or_skip(meta["fallbacks"], meta, None)
+            for output in self.next_or_skip(meta["fallbacks"], meta, None):
+                yield output
             return
         if meta.get("listing"):
             links = find_listing_links(response.body, original, headers)
@@ -321,11 +329,12 @@ class MofcomSpider(scrapy.Spider):
                     self.plans[canonical_url(link)] = UrlPlan(canonical_url(link))
                     yield self.cdx_request(self.cdx_query(link, match_type="exact"), "listing-link")
             return
-        result = extract_page(response.body, original, headers)
+        result = await self.extraction.extract(response.body, original, headers)
         if isinstance(result, Rejection):
             base.outcome, base.reason = "rejected", result.reason
             yield base
-            yield from self.next_or_skip(meta["fallbacks"], meta, None)
+            for output in self.next_or_skip(meta["fallbacks"], meta, None):
+                yield output
             return
         seen = meta.get("seen") or (actual_ts, actual_ts)
         url = canonical_url(original)
@@ -349,7 +358,8 @@ class MofcomSpider(scrapy.Spider):
                 translated_content=result.resulting_text, translated_content_engine="original",
             )
         yield DocumentItem(capture=base, document=document)
-        yield from self.next_or_skip(meta["fallbacks"], meta, f"document taken from {actual_ts}")
+        for output in self.next_or_skip(meta["fallbacks"], meta, f"document taken from {actual_ts}"):
+            yield output
 
     def playback_failed(self, failure: Failure) -> Iterable[Any]:
         request = failure.request

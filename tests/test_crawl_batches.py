@@ -163,3 +163,13 @@ def test_an_item_that_cannot_be_stored_is_rolled_back_alone(tmp_path):
     assert crawler.stats.get_value("corpus/store_errors") == 1
     assert crawler.stats.get_value("corpus/documents/inserted") == 3
     db.close()
+
+
+def test_a_crawl_with_extraction_workers_builds_the_same_corpus(tmp_path, slow_archive, reference):
+    db = tmp_path / "corpus.db"
+    crawl(db, slow_archive.base_url, "--workers", "2")
+    conn = consistent(db)
+    counts = json.loads(conn.execute("SELECT counts FROM crawl_runs").fetchone()[0])
+    assert corpus_content(conn) == reference
+    conn.close()
+    assert counts["corpus/extract/workers"] == 2

@@ -34,6 +34,9 @@ def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) ->
               help="Crawl only this CDX prefix (repeatable), e.g. www.mofcom.gov.cn/article/zwgk/gkzcjd/.")
 @click.option("--cdx-rate", type=float, metavar="N", help="CDX requests per minute (default 24: the archive's own advice).")
 @click.option("--playback-rate", type=float, metavar="N", help="Playback requests per second (default in crawler/settings.py).")
+@click.option("--workers", metavar="N|auto",
+              help="Processes that extract pages while the crawl fetches (default auto: one per core beyond two, "
+                   "so none on a 2-core machine).")
 @click.option("--translate", is_flag=True, help="Translate and summarise the new documents after the crawl (see `corpus translate`).")
 @click.option("--engine", type=click.Choice(["openai", "llamacpp", "none"]),
               help="With --translate: the translation engine (default as for `corpus translate`).")
@@ -41,7 +44,7 @@ def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Any Scrapy/crawler setting, as `scrapy crawl -s`.")
 @db_option
 def crawl(wayback_url: str, from_: str | None, to: str | None, capture: str, as_of: str | None, sources: Path | None,
-          prefixes: tuple[str, ...], cdx_rate: float | None, playback_rate: float | None, translate: bool,
+          prefixes: tuple[str, ...], cdx_rate: float | None, playback_rate: float | None, workers: str | None, translate: bool,
           engine: str | None, model: str | None, settings: tuple[str, ...], db_path: Path) -> None:
     """Crawl MOFCOM's policy interpretations from the Wayback Machine into the corpus.
 
@@ -73,6 +76,14 @@ def crawl(wayback_url: str, from_: str | None, to: str | None, capture: str, as_
     if playback_rate is not None:
         overrides["WAYBACK_PLAYBACK_RATE"] = playback_rate
         overrides["WAYBACK_PLAYBACK_WINDOW"] = 1
+    if workers is not None:
+        from ..extraction import worker_count
+
+        try:
+            worker_count(workers)
+        except ValueError as e:
+            raise click.BadParameter(f"{workers!r}: a number of processes (0 or more) or 'auto'", param_hint="--workers") from e
+        overrides["CORPUS_EXTRACT_WORKERS"] = workers
     try:
         outcome = run_crawl(db_path, wayback_url=wayback_url, from_ts=from_, to_ts=to, capture=capture, as_of=as_of,
                             sources=sources, prefixes=list(prefixes) or None, overrides=overrides)
