@@ -14,8 +14,8 @@ from lxml.html import HtmlElement
 
 SSI_ERROR = "[an error occurred while processing this directive]"
 
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
-_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARS}]")
 
 
 def normalise_space(text: str) -> str:
@@ -23,7 +23,21 @@ def normalise_space(text: str) -> str:
     if not text:
         return ""
     text = text.replace(SSI_ERROR, " ")
-    return _SPACES.sub(" ", _ZERO_WIDTH.sub("", text)).strip()
+    # str.split() splits on every Unicode space (str.isspace: \u3000, nbsp, \u2000-\u200a...).
+    collapsed = " ".join(text.split())
+    if collapsed.isprintable():  # so it has no zero-width character (none is printable, none is a space)
+        return collapsed
+    return " ".join(_ZERO_WIDTH.sub("", text).split())
+
+
+def normalise_parts(text: str, sep: str) -> list[str]:
+    """``normalise_space`` of each part of ``text`` between two ``sep``, empty results left out, in one pass
+    over the whole text. ``sep`` must be a character that is no space and not in ``SSI_ERROR``."""
+    text = text.replace(SSI_ERROR, " ")
+    if any(char in text for char in _ZERO_WIDTH_CHARS):
+        text = _ZERO_WIDTH.sub("", text)
+    # Collapsing the whole text leaves at most one space at either end of a part.
+    return [part for part in map(str.strip, " ".join(text.split()).split(sep)) if part]
 
 
 # Elements inside an article container that are widgets, not text (matched on class/id words).
@@ -43,6 +57,9 @@ _WIDGET_TOKENS = re.compile(
     r"\bPrint\b|\bClose\b|\bShare\b|Font\s*size\s*[:：]?|\bA[+-]",
     re.I,
 )
+# Every widget token starts with one of these (ſ is an S under re.I): a cheap test that spares most lines
+# _WIDGET_TOKENS, which is slow on long lines.
+_WIDGET_HINT = re.compile(r"[【\[pcsfaſPCSFA]|分享到|字号|字体|扫一扫|在手机|打印|关闭|返回顶部|手机扫码|微信扫一扫")
 _LEFTOVER = re.compile(r"[\s\[\]【】()（）|｜/:：·•,，、.。大中小A-]*")
 
 DISCLAIMERS = (
@@ -85,6 +102,8 @@ def prune_widgets(container: HtmlElement) -> None:
 
 def is_widget_line(line: str) -> bool:
     """True for a line made only of print/close/share/font-size tokens."""
+    if not _WIDGET_HINT.search(line):
+        return False
     stripped = _WIDGET_TOKENS.sub("", line)
     if stripped == line:
         return False

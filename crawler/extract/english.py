@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from lxml.html import HtmlElement
-
 from . import fields as F
 from .body import read_body
-from .dom import first, lines
+from .dom import PageTree
 from .era_b import TITLE_AREA, TOOL_AREA, title_text
 from .template import ART_CON, ART_CON_B, ZOOM, TemplateResult, breadcrumb, check_date, first_non_empty
 
@@ -49,23 +47,24 @@ def department_en(title: str | None) -> str | None:
     return DEPARTMENTS_EN.get(name.lower(), name)
 
 
-def extract(root: HtmlElement, url: str) -> TemplateResult | None:
-    container = first(root, ART_CON, ART_CON_B, ZOOM)
+def extract(tree: PageTree, url: str) -> TemplateResult | None:
+    root = tree.root
+    container = tree.first(ART_CON, ART_CON_B, ZOOM)
     if container is None:
         return None
-    tool = first(root, *TOOL_AREA)
-    info = lines(tool) if tool is not None else []
-    labelled = F.labelled_fields(info + lines(root, skip=[container]))
+    tool = tree.first(*TOOL_AREA)
+    info = tree.lines(tool) if tool is not None else []
+    labelled = F.labelled_fields(info + tree.lines_without(container))
 
     result = TemplateResult(NAME)
-    result.title = title_text(first(root, TITLE_AREA)) or F.title_from_head(root)
+    result.title = title_text(tree.first(TITLE_AREA)) or F.title_from_head(root)
     result.publish_date = first_non_empty(
         F.parse_date(labelled.get("updated")), F.parse_date(" ".join(info))
     )
     source = labelled.get("source")
     result.source = source.strip("() ") if source else None
     result.department = department_en(result.title)
-    result.column = breadcrumb(root)
+    result.column = breadcrumb(tree)
     result.take_body(read_body(container, url, english_page=True))
     check_date(result, url)
     return result

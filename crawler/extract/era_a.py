@@ -7,11 +7,9 @@ is filled by ``document.write(atitle)`` and is empty in the archived bytes.
 
 from __future__ import annotations
 
-from lxml.html import HtmlElement
-
 from . import fields as F
 from .body import read_body
-from .dom import first, lines, text_of
+from .dom import PageTree, Select, text_of
 from .template import (
     ART_CON_A,
     ZOOM,
@@ -27,22 +25,23 @@ from .template import (
 NAME = "mofcom-era-a"
 
 
-def matches(root: HtmlElement, raw: str) -> bool:
-    return first(root, ZOOM, ART_CON_A) is not None or "var atitle" in raw
+def matches(tree: PageTree, raw: str) -> bool:
+    return tree.first(ZOOM, ART_CON_A) is not None or "var atitle" in raw
 
 
-def extract(root: HtmlElement, url: str) -> TemplateResult | None:
-    container = first(root, ZOOM, ART_CON_A)
+def extract(tree: PageTree, url: str) -> TemplateResult | None:
+    root = tree.root
+    container = tree.first(ZOOM, ART_CON_A)
     if container is None:
         return None
     js = F.js_vars(root)
     meta = F.meta_tags(root)
-    info = region_lines(root, "//*[@id='arsource']", "//*[contains(@class,'artInfo')]", "//*[contains(@class,'art-info')]")
-    labelled = F.labelled_fields(info + lines(root, skip=[container]))
+    info = region_lines(tree, Select(ids=("arsource",)), Select(parts=("artInfo",)), Select(parts=("art-info",)))
+    labelled = F.labelled_fields(info + tree.lines_without(container))
 
     result = TemplateResult(NAME)
     result.title = F.clean_title(
-        first_non_empty(js.get("atitle"), text_of(first(root, "//*[@id='artitle']")), meta.get("articletitle"))
+        first_non_empty(js.get("atitle"), text_of(tree.first(Select(ids=("artitle",)))), meta.get("articletitle"))
     ) or F.title_from_head(root)
     result.publish_date = first_non_empty(
         F.parse_date(js.get("tm")),
@@ -53,7 +52,7 @@ def extract(root: HtmlElement, url: str) -> TemplateResult | None:
     result.department = department(labelled, result.title, url, result.source)
     result.document_number = labelled.get("发文字号")
     result.index_number = labelled.get("索引号")
-    result.column = first_non_empty(meta.get("columnname"), breadcrumb(root))
+    result.column = first_non_empty(meta.get("columnname"), breadcrumb(tree))
     result.take_body(read_body(container, url))
     check_date(result, url)
     return result

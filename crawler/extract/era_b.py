@@ -11,7 +11,7 @@ from lxml.html import HtmlElement
 
 from . import fields as F
 from .body import label_links, read_body
-from .dom import first, has_class, lines, text_of
+from .dom import PageTree, Select, first, text_of
 from .template import (
     ART_CON,
     ART_CON_B,
@@ -24,16 +24,12 @@ from .template import (
 )
 
 NAME = "mofcom-era-b"
-TITLE_AREA = f"//*[{has_class('art-title')}]"
-TOOL_AREA = (
-    f"//*[{has_class('article-tool')}]",
-    f"//*[{has_class('art-tool')}]",
-    f"//*[{has_class('art-info')}]",
-)
+TITLE_AREA = Select(words=("art-title",))
+TOOL_AREA = (Select(words=("article-tool",)), Select(words=("art-tool",)), Select(words=("art-info",)))
 
 
-def matches(root: HtmlElement, raw: str) -> bool:
-    return "art-con-bottonmLine" in raw or first(root, TITLE_AREA) is not None
+def matches(tree: PageTree, raw: str) -> bool:
+    return "art-con-bottonmLine" in raw or tree.first(TITLE_AREA) is not None
 
 
 def title_text(area: HtmlElement | None) -> str | None:
@@ -50,16 +46,17 @@ def title_text(area: HtmlElement | None) -> str | None:
     return F.clean_title(text)
 
 
-def extract(root: HtmlElement, url: str) -> TemplateResult | None:
-    container = first(root, ART_CON, ART_CON_B)
+def extract(tree: PageTree, url: str) -> TemplateResult | None:
+    root = tree.root
+    container = tree.first(ART_CON, ART_CON_B)
     if container is None:
         return None
     js = F.js_vars(root)
     meta = F.meta_tags(root)
-    tool = first(root, *TOOL_AREA)
-    info = lines(tool) if tool is not None else []
-    labelled = F.labelled_fields(info + lines(root, skip=[container]))
-    title_area = first(root, TITLE_AREA)
+    tool = tree.first(*TOOL_AREA)
+    info = tree.lines(tool) if tool is not None else []
+    labelled = F.labelled_fields(info + tree.lines_without(container))
+    title_area = tree.first(TITLE_AREA)
 
     result = TemplateResult(NAME)
     result.title = first_non_empty(
@@ -76,7 +73,7 @@ def extract(root: HtmlElement, url: str) -> TemplateResult | None:
     result.department = department(labelled, result.title, url, result.source)
     result.document_number = labelled.get("发文字号")
     result.index_number = labelled.get("索引号")
-    result.column = first_non_empty(meta.get("columnname"), breadcrumb(root))
+    result.column = first_non_empty(meta.get("columnname"), breadcrumb(tree))
     result.take_body(read_body(container, url))
     check_date(result, url)
     return result

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import re
 
-from lxml.html import HtmlElement
-
 from . import fields as F
 from .body import label_links, read_body
-from .dom import first, has_class, lines
+from .dom import PageTree, Select
 from .era_b import TITLE_AREA, title_text
 from .template import (
     ART_CON,
@@ -29,28 +27,29 @@ from .template import (
 NAME = "mofcom-era-c"
 ERA_C_URL = re.compile(r"/art/\d{4}/art_[0-9a-f]{32}\.html$", re.I)
 INFO_AREA = (
-    f"//*[{has_class('xxgk-info')}]",
-    f"//*[{has_class('art-info')}]",
-    f"//table[{has_class('xxgk-table')}]",
-    f"//*[{has_class('article-info')}]",
+    Select(words=("xxgk-info",)),
+    Select(words=("art-info",)),
+    Select(tag="table", words=("xxgk-table",)),
+    Select(words=("article-info",)),
 )
 
 
-def matches(root: HtmlElement, raw: str, url: str) -> bool:
+def matches(raw: str, url: str) -> bool:
     return bool(ERA_C_URL.search(url.split("?")[0])) or (
         'name="ArticleTitle"' in raw and "art-con" in raw
     )
 
 
-def extract(root: HtmlElement, url: str) -> TemplateResult | None:
-    container = first(root, ART_CON, ART_CON_B, TRS_EDITOR, ZOOM)
+def extract(tree: PageTree, url: str) -> TemplateResult | None:
+    root = tree.root
+    container = tree.first(ART_CON, ART_CON_B, TRS_EDITOR, ZOOM)
     if container is None:
         return None
     meta = F.meta_tags(root)
-    info_el = first(root, *INFO_AREA)
-    info = lines(info_el) if info_el is not None else []
-    labelled = F.labelled_fields(info + lines(root, skip=[container]))
-    title_area = first(root, TITLE_AREA)
+    info_el = tree.first(*INFO_AREA)
+    info = tree.lines(info_el) if info_el is not None else []
+    labelled = F.labelled_fields(info + tree.lines_without(container))
+    title_area = tree.first(TITLE_AREA)
 
     result = TemplateResult(NAME)
     result.title = first_non_empty(
@@ -65,7 +64,7 @@ def extract(root: HtmlElement, url: str) -> TemplateResult | None:
     result.department = department(labelled, result.title, url, result.source)
     result.document_number = labelled.get("发文字号")
     result.index_number = labelled.get("索引号")
-    result.column = first_non_empty(meta.get("columnname"), breadcrumb(root))
+    result.column = first_non_empty(meta.get("columnname"), breadcrumb(tree))
     result.take_body(read_body(container, url))
     check_date(result, url)
     return result

@@ -150,6 +150,8 @@ def labelled_fields(lines: list[str]) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     for line in lines:
+        if "：" not in line and ":" not in line:  # every label ends with one (a quick test, _LABEL is slow)
+            continue
         matches = list(_LABEL.finditer(line))
         for i, m in enumerate(matches):
             end = matches[i + 1].start() if i + 1 < len(matches) else len(line)

@@ -8,12 +8,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from lxml.html import HtmlElement
-
 from . import fields as F
 from . import links as L
 from .clean import clean_lines
-from .dom import lines
+from .dom import PageTree
 from .template import TemplateResult, breadcrumb, check_date, date_from, department, first_non_empty
 
 NAME = "generic-trafilatura"
@@ -28,12 +26,13 @@ def _date_on_page(date: str | None, page_text: str) -> str | None:
     return date[:10] if any(f in page_text for f in forms) else None
 
 
-def extract(root: HtmlElement, url: str, text: str) -> TemplateResult:
+def extract(tree: PageTree, url: str, text: str) -> TemplateResult:
     import trafilatura  # imported here: it is slow to import and most pages never need it
 
     result = TemplateResult(NAME)
+    root = tree.root
     meta = F.meta_tags(root)
-    page_lines = lines(root)
+    page_lines = tree.lines()
     labelled = F.labelled_fields(page_lines)
     doc = trafilatura.bare_extraction(
         text,
@@ -57,7 +56,7 @@ def extract(root: HtmlElement, url: str, text: str) -> TemplateResult:
     result.department = department(labelled, result.title, url, result.source)
     result.document_number = labelled.get("发文字号")
     result.index_number = labelled.get("索引号")
-    result.column = first_non_empty(meta.get("columnname"), breadcrumb(root))
+    result.column = first_non_empty(meta.get("columnname"), breadcrumb(tree))
 
     joined = "\n".join(result.paragraphs)
     for a in root.iter("a"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from lxml.html import HtmlElement
@@ -13,7 +13,7 @@ from ..wayback.urls import parse_wayback_url
 from . import english, era_a, era_b, era_c, generic
 from . import reject as R
 from .decode import UndecodableError, decode_bytes, header
-from .dom import lines, parse_html, text_of
+from .dom import PageTree, parse_html, text_of
 from .language import detect_language
 from .listing import is_article_url, is_listing_url
 from .template import TemplateResult
@@ -53,8 +53,9 @@ class ExtractedPage:
 
     def to_document(self) -> dict[str, Any]:
         """The fields of a ``documents`` row this page fills (the pipeline adds URL and capture fields)."""
-        doc = asdict(self)
-        doc.pop("warnings")
+        doc = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "warnings"}
+        doc["policy_links"] = [dict(link) for link in self.policy_links]
+        doc["attachments"] = [dict(link) for link in self.attachments]
         return doc
 
 
@@ -70,25 +71,35 @@ def _reject(reason: str, detail: str, charset: str | None = None) -> Rejection:
     return Rejection(reason, detail[:500], charset)
 
 
+def _count_alnum(text: str, enough: int) -> int:
+    """Letters and digits in ``text``; the count stops once it reaches ``enough``."""
+    count = 0
+    for start in range(0, len(text), enough):
+        count += sum(map(str.isalnum, text[start:start + enough]))
+        if count >= enough:
+            break
+    return count
+
+
 def _script_text_length(root: HtmlElement) -> int:
     return sum(len(s.text or "") for s in root.iter("script"))
 
 
-def _run_template(root: HtmlElement, url: str, raw: str) -> TemplateResult:
+def _run_template(tree: PageTree, url: str, raw: str) -> TemplateResult:
     """The first MOFCOM template that finds its container, else the generic fallback."""
     attempts = []
     if english.matches(url):
         attempts.append(english.extract)
-    if era_c.matches(root, raw, url):
+    if era_c.matches(raw, url):
         attempts.append(era_c.extract)
-    if era_b.matches(root, raw):
+    if era_b.matches(tree, raw):
         attempts.append(era_b.extract)
-    if era_a.matches(root, raw):
+    if era_a.matches(tree, raw):
         attempts.append(era_a.extract)
     warnings = []
     for attempt in attempts:
         try:
-            result = attempt(root, url)
+            result = attempt(tree, url)
         except Exception as exc:  # a template bug must not lose the page: the fallback still runs
             log.exception("template %s failed on %s", attempt.__module__, url)
             warnings.append(f"{attempt.__module__} failed: {exc!r}")
@@ -98,7 +109,7 @@ def _run_template(root: HtmlElement, url: str, raw: str) -> TemplateResult:
             # (an image-only infographic): that is an empty page, not one for the fallback to guess at.
             result.warnings[:0] = warnings
             return result
-    result = generic.extract(root, url, raw)
+    result = generic.extract(tree, url, raw)
     result.warnings[:0] = warnings
     return result
 
@@ -132,7 +143,8 @@ def _extract(body: bytes, url: str, headers: Mapping[str, str] | None) -> Extrac
     if root is None:
         return _reject("empty", "nothing to parse", charset)
 
-    page_lines = lines(root)
+    tree = PageTree(root)
+    page_lines = tree.lines()
     visible = "\n".join(page_lines)
     marker = R.wayback_error(visible)
     if marker:
@@ -146,9 +158,9 @@ def _extract(body: bytes, url: str, headers: Mapping[str, str] | None) -> Extrac
     if len(visible) < SHELL_MAX_TEXT and _script_text_length(root) > len(visible):
         return _reject("script-shell", f"{len(visible)} characters of text, {_script_text_length(root)} of script", charset)
 
-    result = _run_template(root, url, text)
+    result = _run_template(tree, url, text)
     body_text = "\n\n".join(result.paragraphs)
-    substance = sum(map(str.isalnum, body_text))
+    substance = _count_alnum(body_text, MIN_BODY_CHARS * 10)
     if substance < MIN_BODY_CHARS * 10:
         marker = R.site_404_line(page_lines)
         if marker:

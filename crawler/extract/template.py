@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from lxml.html import HtmlElement
-
 from . import fields as F
 from .body import Body
-from .dom import first, has_class, lines
+from .dom import PageTree, Select
 
 
 @dataclass
@@ -38,11 +36,15 @@ class TemplateResult:
 
 
 # Containers of the article text, most specific first (mofcom-site.md §2.1-2.3).
-ART_CON = f"//div[{has_class('art-con-bottonmLine')}]"
-ZOOM = "//*[@id='zoom' or @id='Zoom' or @id='ZOOM']"
-ART_CON_A = f"//div[{has_class('artCon')}]"
-ART_CON_B = f"//div[{has_class('art-con')}]"
-TRS_EDITOR = f"//div[{has_class('TRS_Editor')}]"
+ART_CON = Select(tag="div", words=("art-con-bottonmLine",))
+ZOOM = Select(ids=("zoom", "Zoom", "ZOOM"))
+ART_CON_A = Select(tag="div", words=("artCon",))
+ART_CON_B = Select(tag="div", words=("art-con",))
+TRS_EDITOR = Select(tag="div", words=("TRS_Editor",))
+BREADCRUMB = Select(
+    words=("m-position", "crumbs", "crumbsNav", "position", "location", "breadcrumb", "BreadcrumbNav"),
+    ids=("position", "location"),
+)
 
 
 def first_non_empty(*values: str | None) -> str | None:
@@ -52,9 +54,9 @@ def first_non_empty(*values: str | None) -> str | None:
     return None
 
 
-def region_lines(root: HtmlElement, *xpaths: str) -> list[str]:
-    el = first(root, *xpaths)
-    return lines(el) if el is not None else []
+def region_lines(tree: PageTree, *selects: Select) -> list[str]:
+    el = tree.first(*selects)
+    return tree.lines(el) if el is not None else []
 
 
 def date_from(labelled: dict[str, str], *keys: str) -> str | None:
@@ -65,17 +67,12 @@ def date_from(labelled: dict[str, str], *keys: str) -> str | None:
     return None
 
 
-def breadcrumb(root: HtmlElement) -> str | None:
+def breadcrumb(tree: PageTree) -> str | None:
     """The "当前位置：首页 > 政策解读" trail, as one line (used by the interpretation test)."""
-    el = first(
-        root,
-        f"//*[{has_class('m-position')} or {has_class('crumbs')} or {has_class('crumbsNav')} "
-        f"or {has_class('position')} or {has_class('location')} or {has_class('breadcrumb')} "
-        f"or {has_class('BreadcrumbNav')} or @id='position' or @id='location']",
-    )
+    el = tree.first(BREADCRUMB)
     if el is None:
         return None
-    return " ".join(lines(el)) or None
+    return " ".join(tree.lines(el)) or None
 
 
 def department(labelled: dict[str, str], title: str | None, url: str, source: str | None = None) -> str | None:
