@@ -63,6 +63,7 @@ class CorpusPipeline:
         arguments["wayback_url"] = self.crawler.settings.get("WAYBACK_BASE_URL")
         self.run_id = start_run(self.db, "crawl", arguments)
         self.started = time.monotonic()
+        self.cpu_started = time.process_time()
         spider.run_id = self.run_id
         self.stats.set_value("corpus/run_id", self.run_id)
 
@@ -76,6 +77,8 @@ class CorpusPipeline:
         if self.stats.get_value("corpus/cdx/failed") and not self.stats.get_value("corpus/cdx/pages"):
             status = "failed"
         self.stats.set_value("corpus/elapsed_seconds", round(time.monotonic() - self.started, 3))
+        # CPU time of the crawl's own process (extraction workers not included).
+        self.stats.set_value("corpus/cpu_seconds", round(time.process_time() - self.cpu_started, 3))
         counts = run_counts(self.stats.get_stats())
         finish_run(self.db, self.run_id, status, counts, None if status == "finished" else reason)
         self.stats.set_value("corpus/run_status", status)
