@@ -2,9 +2,12 @@
 
 Extraction is pure CPU (lxml and regular expressions), and the crawl's own process is already busy
 running Scrapy's engine. With ``CORPUS_EXTRACT_WORKERS`` = N > 0 the pages go to N worker processes,
-so a machine with spare cores extracts while the engine fetches and stores. The default, ``auto``,
-takes one worker per core beyond the two that the engine and the store keep busy (none on a 2-core
-machine, where a worker would only compete with the engine), at most ``MAX_AUTO_WORKERS``.
+so a machine with spare cores extracts while the engine fetches and stores. ``auto`` takes one
+worker per core beyond the two that the engine and the store keep busy, at most ``MAX_AUTO_WORKERS``.
+The default is 0 (extract in the crawl's own process): against the real archive, at 3 captures a
+second, extraction (about a millisecond a page) is never the bottleneck, and on a 2-core machine a
+worker only competes with the engine (measured in BENCHMARKS.md). Workers pay off when replaying
+large local archives on a machine with cores to spare.
 
 A worker that dies (killed, out of memory) does not lose a page: the pool is dropped, the page and
 every later one are extracted in the crawl's process, and ``corpus/extract/pool_failed`` says so.

@@ -85,7 +85,7 @@ class Run:
         return 1000 * self.cpu / self.count
 
 
-def ours(base_url: str, workers: str = "auto") -> Run:
+def ours(base_url: str, workers: str = "0") -> Run:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "corpus.db"
         args = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--wayback-url", base_url,
@@ -118,9 +118,10 @@ def run(quick: bool = False) -> str:
     n = 300 if quick else 5000
     runs = 3 if quick else 5
     auto = worker_count("auto")
+    workers = str(max(1, auto))
     variants = {"bare": lambda url: bare(url), "ours": lambda url: ours(url)}
     if not quick:  # what extraction workers do on this machine
-        variants["workers"] = lambda url: ours(url, "1" if auto == 0 else "0")
+        variants["workers"] = lambda url: ours(url, workers)
     results: dict[str, list[Run]] = {name: [] for name in variants}
     with running_replay(synthetic_store(n)) as server:
         for _ in range(runs):  # alternate, so all see the same machine weather
@@ -151,12 +152,11 @@ def run(quick: bool = False) -> str:
         "| crawl | per second (median) | CPU ms per document (median) | runs (per second) |",
         "|---|---:|---:|---|",
         row("bare Scrapy spider: CDX + fetch only (baseline)", "bare"),
-        row(f"`corpus crawl` (`--workers auto` = {auto} here): fetch, ledger, decode, extract, language, store",
-            "ours"),
+        row("`corpus crawl`: fetch, ledger, decode, extract, language, store", "ours"),
     ]
     if "workers" in results:
-        other = "1" if auto == 0 else "0"
-        lines.append(row(f"`corpus crawl --workers {other}`", "workers"))
+        lines.append(row(f"`corpus crawl --workers {workers}` (extraction in {workers} worker process(es); "
+                         "CPU column: the crawl's own process only)", "workers"))
     lines += [
         "",
         f"Pipeline cost over the bare fetch: {overhead:+.0%} of time per document, {cpu_overhead:+.0%} of CPU "
