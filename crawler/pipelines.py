@@ -1,4 +1,4 @@
-"""Items -> corpus.db. Thin: every write is a store function; items are written in batches.
+"""Items -> corpus.db. Thin: items are collected into batches and written by ``crawler.writer``.
 
 Items wait in memory until ``CORPUS_WRITE_BATCH`` of them are pending or ``CORPUS_WRITE_INTERVAL``
 seconds have passed since the last write, then go in one write transaction, each inside its own
@@ -6,22 +6,29 @@ savepoint: one item that fails to store is rolled back alone, logged and counted
 (``corpus/store_errors``), and the rest of the batch commits. The batch is also written when the
 crawl goes idle and when it closes (Ctrl-C included). A crawl killed outright loses at most the
 pending batch: those captures are not in the ledger yet, so the next crawl fetches them again.
+
+With ``CORPUS_WRITE_PROCESS`` (the default) batches are written by a writer process, on another
+core than Scrapy's engine; a batch's counts reach the crawl's stats once it has committed. If the
+writer dies, the batch it held is counted as not stored and the crawl writes in its own process.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import time
+from collections import Counter
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from .items import CaptureItem, DocumentItem
-from .store import open_corpus, upsert_capture, upsert_document, write_transaction
+from .store import open_corpus
 from .store.runs import close_abandoned_runs, finish_run, start_run
+from .writer import WriterDied, WriterProcess, write_batch
 
 REPORTED_STAT_PREFIXES = ("corpus/", "wayback/", "ledger/")
+logger = logging.getLogger(__name__)
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +51,9 @@ class CorpusPipeline:
         self.interval = crawler.settings.getfloat("CORPUS_WRITE_INTERVAL", 1.0)
         self.pending: list[DocumentItem | CaptureItem] = []
         self.last_write = time.monotonic()
+        self.use_writer = crawler.settings.getbool("CORPUS_WRITE_PROCESS", True)
+        self.writer: WriterProcess | None = None
+        self.in_writer = 0  # items in the batch the writer process holds
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
@@ -66,18 +76,22 @@ class CorpusPipeline:
         self.cpu_started = time.process_time()
         spider.run_id = self.run_id
         self.stats.set_value("corpus/run_id", self.run_id)
+        if self.use_writer:
+            self.writer = WriterProcess(self.db_path, self.run_id)
 
     def close_spider(self) -> None:
         # Before spider_closed, so that the run report and the run log count the last batch.
         self.write_pending()
+        self._close_writer()
 
     def finish(self, spider: Spider, reason: str) -> None:
         self.write_pending()
+        self._close_writer()
         status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
         if self.stats.get_value("corpus/cdx/failed") and not self.stats.get_value("corpus/cdx/pages"):
             status = "failed"
         self.stats.set_value("corpus/elapsed_seconds", round(time.monotonic() - self.started, 3))
-        # CPU time of the crawl's own process (extraction workers not included).
+        # CPU time of the crawl's own process (extraction workers and the writer not included).
         self.stats.set_value("corpus/cpu_seconds", round(time.process_time() - self.cpu_started, 3))
         counts = run_counts(self.stats.get_stats())
         finish_run(self.db, self.run_id, status, counts, None if status == "finished" else reason)
@@ -92,42 +106,40 @@ class CorpusPipeline:
         return item
 
     def write_pending(self) -> None:
-        """Write the pending items in one transaction, each in its own savepoint."""
+        """Write the pending items: through the writer process when there is one, else here."""
         self.last_write = time.monotonic()
         if not self.pending or self.db is None:
             return
         batch, self.pending = self.pending, []
-        with write_transaction(self.db):
-            for item in batch:
-                try:
-                    with write_transaction(self.db):  # nested: a savepoint
-                        if isinstance(item, DocumentItem):
-                            self._store_document(item)
-                        else:
-                            self._store_capture(item)
-                except Exception:
-                    capture = item.capture if isinstance(item, DocumentItem) else item
-                    self.crawler.spider.logger.exception(
-                        "could not store capture %s %s", capture.timestamp, capture.original_url
-                    )
-                    self.stats.inc_value("corpus/store_errors")
+        if self.writer is not None:
+            try:
+                self._count(self.writer.settle())  # the batch before this one
+                self.in_writer = 0
+                self.writer.send(batch)
+                self.in_writer = len(batch)
+                return
+            except WriterDied as e:
+                self._writer_failed(e)
+        self._count(write_batch(self.db, batch, self.run_id))
 
-    def _capture_row(self, capture: CaptureItem) -> dict[str, Any]:
-        row = capture.to_row()
-        if capture.response_headers is not None:
-            row["response_headers"] = json.dumps(capture.response_headers, ensure_ascii=False)
-        row["run_id"] = self.run_id
-        return row
+    def _close_writer(self) -> None:
+        if self.writer is None:
+            return
+        try:
+            self._count(self.writer.close())
+            self.in_writer = 0
+        except WriterDied as e:
+            self._writer_failed(e)
+        self.writer = None
 
-    def _store_capture(self, capture: CaptureItem) -> None:
-        upsert_capture(self.db, self._capture_row(capture), only_if_new=capture.outcome == "skipped")
-        self.stats.inc_value(f"corpus/captures/{capture.outcome}")
-        if capture.reason and capture.outcome in ("rejected", "error"):
-            self.stats.inc_value(f"corpus/{capture.outcome}/{capture.reason}")
+    def _writer_failed(self, error: Exception) -> None:
+        logger.error("%s: %d captures not stored (the next crawl fetches them again); writing in the "
+                     "crawl's own process from now on", error, self.in_writer)
+        self.stats.inc_value("corpus/store_errors", self.in_writer)
+        self.stats.inc_value("corpus/writer_failed")
+        self.in_writer = 0
+        self.writer = None
 
-    def _store_document(self, item: DocumentItem) -> None:
-        capture_id = upsert_capture(self.db, self._capture_row(item.capture))
-        doc_id, change = upsert_document(self.db, {**item.document, "capture_id": capture_id})
-        self.db.execute("UPDATE captures SET document_id = ? WHERE id = ?", [doc_id, capture_id])
-        self.stats.inc_value("corpus/captures/stored")
-        self.stats.inc_value(f"corpus/documents/{change}")
+    def _count(self, counts: Counter) -> None:
+        for key, value in counts.items():
+            self.stats.inc_value(key, value)

@@ -101,6 +101,8 @@ ITEM_PIPELINES = {"crawler.pipelines.CorpusPipeline": 300}
 # is already stored is never touched, and the next crawl fetches the lost captures again.
 CORPUS_WRITE_BATCH = 100
 CORPUS_WRITE_INTERVAL = 1.0
+# Batches are written by a writer process, on another core than Scrapy's engine (crawler/writer.py).
+CORPUS_WRITE_PROCESS = True
 # Worker processes that extract pages while the engine fetches: a number, or "auto" (one per core
 # beyond two). Off by default: against the real archive (3 captures a second) extraction is never
 # the bottleneck, and on a 2-core machine a worker only competes with the engine (crawler/extraction.py).

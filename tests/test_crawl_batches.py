@@ -173,3 +173,34 @@ def test_a_crawl_with_extraction_workers_builds_the_same_corpus(tmp_path, slow_a
     assert corpus_content(conn) == reference
     conn.close()
     assert counts["corpus/extract/workers"] == 2
+
+
+def test_a_writer_process_that_dies_loses_only_the_batch_it_held(tmp_path):
+    crawler = get_crawler(settings_dict={"CORPUS_DB": str(tmp_path / "corpus.db"), "CORPUS_WRITE_BATCH": 2})
+    crawler.spider = crawler._create_spider("test")
+    crawler.stats.open_spider()
+    pipeline = CorpusPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    assert pipeline.writer is not None
+
+    def document(i: int) -> DocumentItem:
+        return DocumentItem(capture(i), {"url": capture(i).canonical_url, "title": f"标题{i}", "resulting_text": "正文"})
+
+    for i in range(4):  # two batches: the first committed, the second handed over
+        pipeline.process_item(document(i))
+    pipeline.writer.settle()  # ...and committed too, but its counts not yet read: then the writer dies
+    pipeline.writer.in_flight = True
+    pipeline.writer.process.kill()
+    pipeline.writer.process.join()
+    for i in range(4, 6):
+        pipeline.process_item(document(i))
+    pipeline.close_spider()
+
+    db = open_corpus(tmp_path / "corpus.db")
+    titles = {row[0] for row in db.execute("SELECT title FROM documents")}
+    db.close()
+    assert titles == {f"标题{i}" for i in range(6)}  # the batch after the death is written here
+    assert crawler.stats.get_value("corpus/writer_failed") == 1
+    # the batch whose commit was never confirmed is counted as not stored (the ledger knows better)
+    assert crawler.stats.get_value("corpus/store_errors") == 2
+    assert crawler.stats.get_value("corpus/documents/inserted") == 4
