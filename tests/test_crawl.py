@@ -5,6 +5,9 @@ into the corpus, against the local replay serving the bundled captures. Each cra
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from crawler.store import get_record, open_corpus
 from crawler.urls import canonical_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
 GOLDEN = {page.id: page for page in load_golden(FIXTURES / "pages")}
 FIELDS = ("title", "publish_date", "source", "department", "document_number", "index_number",
           "policy_links", "attachments", "english_url", "chinese_url", "language", "extractor", "charset",
@@ -83,6 +87,24 @@ def test_a_second_crawl_of_an_unchanged_archive_makes_no_playback_request(crawle
     second = json.loads(runs[-1][0])
     assert second.get("corpus/fetched", 0) == 0 and second["ledger/known"] > 0
     assert crawled["db"]["documents"].count == json.loads(runs[0][0])["corpus/captures/stored"]
+
+
+
+def test_scrapy_crawl_mofcom_builds_the_same_corpus(tmp_path, crawled):
+    """`scrapy crawl mofcom` (the README's other way in) runs the same spider, settings and pipeline."""
+    db_path = tmp_path / "corpus.db"
+    with running_replay(FIXTURES / "captures") as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "mofcom", "-s", f"WAYBACK_BASE_URL={server.base_url}",
+             "-s", "WAYBACK_CDX_RATE=60000", "-s", "WAYBACK_PLAYBACK_RATE=500", "-s", "LOG_LEVEL=WARNING"],
+            cwd=ROOT, env={**os.environ, "CORPUS_DB": str(db_path)}, capture_output=True, text=True, timeout=300,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    db = open_corpus(db_path)
+    ours = set(db.execute("SELECT url, title, resulting_text FROM documents").fetchall())
+    db.close()
+    assert ours == set(crawled["db"].execute("SELECT url, title, resulting_text FROM documents").fetchall())
+    assert len(ours) == 17
 
 
 def test_listing_pages_lead_to_articles_cdx_did_not_list(tmp_path):
