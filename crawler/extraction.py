@@ -65,7 +65,7 @@ class Extraction:
             return extract_page(body, url, headers)
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.pool, extract_page, bytes(body), url, dict(headers or {}))
+            return await loop.run_in_executor(self.pool, extract_page, body, url, headers)
         except BrokenProcessPool:
             if self.pool is not None:
                 log.error("an extraction worker died; extracting in the crawl's process from now on")

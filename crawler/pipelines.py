@@ -53,7 +53,6 @@ class CorpusPipeline:
         self.last_write = time.monotonic()
         self.use_writer = crawler.settings.getbool("CORPUS_WRITE_PROCESS", True)
         self.writer: WriterProcess | None = None
-        self.in_writer = 0  # items in the batch the writer process holds
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
@@ -85,8 +84,6 @@ class CorpusPipeline:
         self._close_writer()
 
     def finish(self, spider: Spider, reason: str) -> None:
-        self.write_pending()
-        self._close_writer()
         status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, "failed")
         if self.stats.get_value("corpus/cdx/failed") and not self.stats.get_value("corpus/cdx/pages"):
             status = "failed"
@@ -113,10 +110,7 @@ class CorpusPipeline:
         batch, self.pending = self.pending, []
         if self.writer is not None:
             try:
-                self._count(self.writer.settle())  # the batch before this one
-                self.in_writer = 0
-                self.writer.send(batch)
-                self.in_writer = len(batch)
+                self._count(self.writer.submit(batch))
                 return
             except WriterDied as e:
                 self._writer_failed(e)
@@ -127,17 +121,15 @@ class CorpusPipeline:
             return
         try:
             self._count(self.writer.close())
-            self.in_writer = 0
         except WriterDied as e:
             self._writer_failed(e)
         self.writer = None
 
-    def _writer_failed(self, error: Exception) -> None:
+    def _writer_failed(self, error: WriterDied) -> None:
         logger.error("%s: %d captures not stored (the next crawl fetches them again); writing in the "
-                     "crawl's own process from now on", error, self.in_writer)
-        self.stats.inc_value("corpus/store_errors", self.in_writer)
+                     "crawl's own process from now on", error, error.lost)
+        self.stats.inc_value("corpus/store_errors", error.lost)
         self.stats.inc_value("corpus/writer_failed")
-        self.in_writer = 0
         self.writer = None
 
     def _count(self, counts: Counter) -> None:

@@ -15,7 +15,6 @@ written, never what is stored.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import multiprocessing
 import signal
@@ -32,11 +31,7 @@ Item = DocumentItem | CaptureItem
 
 
 def capture_row(capture: CaptureItem, run_id: int | None) -> dict[str, Any]:
-    row = capture.to_row()
-    if capture.response_headers is not None:
-        row["response_headers"] = json.dumps(capture.response_headers, ensure_ascii=False)
-    row["run_id"] = run_id
-    return row
+    return {**capture.to_row(), "run_id": run_id}  # upsert_capture encodes the headers and the body
 
 
 def _store_capture(db: Any, capture: CaptureItem, run_id: int | None) -> list[str]:
@@ -97,13 +92,18 @@ def _serve(connection: Any, db_path: str, run_id: int | None) -> None:
 
 
 class WriterDied(RuntimeError):
-    """The writer process is gone (killed, crashed)."""
+    """The writer process is gone (killed, crashed); ``lost`` items of the batch it held were not
+    confirmed stored."""
+
+    def __init__(self, message: str, lost: int = 0) -> None:
+        super().__init__(message)
+        self.lost = lost
 
 
 class WriterProcess:
-    """A writer process for one crawl. ``send(batch)`` hands a batch over; ``settle()`` waits for the
-    batch handed over last to commit and returns its counts; ``close()`` settles and stops it. The
-    first two raise :class:`WriterDied` when the process is gone."""
+    """A writer process for one crawl. ``submit(batch)`` waits for the batch before it to commit,
+    hands ``batch`` over and returns the earlier batch's counts; ``close()`` returns the last batch's
+    counts and stops the process. Both raise :class:`WriterDied` when the process is gone."""
 
     def __init__(self, db_path: str | Path, run_id: int | None) -> None:
         context = multiprocessing.get_context("forkserver")
@@ -112,28 +112,29 @@ class WriterProcess:
                                        name="corpus-writer", daemon=False)
         self.process.start()
         child.close()
-        self.in_flight = False
+        self.in_flight = 0  # items in the batch handed over and not yet confirmed
 
-    def settle(self) -> Counter:
-        if not self.in_flight:
+    def _settle(self) -> Counter:
+        held, self.in_flight = self.in_flight, 0
+        if not held:
             return Counter()
-        self.in_flight = False
         try:
             return self.connection.recv()
         except (EOFError, OSError):
-            raise WriterDied("the corpus writer process died before its batch committed") from None
+            raise WriterDied("the corpus writer process died before its batch committed", held) from None
 
-    def send(self, batch: list[Item]) -> None:
-        self.settle()  # one batch at a time (callers settle first to read the counts)
+    def submit(self, batch: list[Item]) -> Counter:
+        counts = self._settle()
         try:
             self.connection.send(batch)
         except OSError:
             raise WriterDied("the corpus writer process is gone") from None
-        self.in_flight = True
+        self.in_flight = len(batch)
+        return counts
 
     def close(self) -> Counter:
         try:
-            return self.settle()
+            return self._settle()
         finally:
             with contextlib.suppress(OSError):  # a writer that died has nothing to stop
                 self.connection.send(None)

@@ -119,7 +119,7 @@ def run(quick: bool = False) -> str:
     runs = 3 if quick else 5
     auto = worker_count("auto")
     workers = str(max(1, auto))
-    variants = {"bare": lambda url: bare(url), "ours": lambda url: ours(url)}
+    variants = {"bare": bare, "ours": ours}
     if not quick:  # what extraction workers do on this machine
         variants["workers"] = lambda url: ours(url, workers)
     results: dict[str, list[Run]] = {name: [] for name in variants}

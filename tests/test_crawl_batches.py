@@ -141,15 +141,25 @@ def capture(i: int, outcome: str = "stored") -> CaptureItem:
                        status=200, body=b"<html>...</html>")
 
 
-def test_an_item_that_cannot_be_stored_is_rolled_back_alone(tmp_path):
-    crawler = get_crawler(settings_dict={"CORPUS_DB": str(tmp_path / "corpus.db"), "CORPUS_WRITE_BATCH": 100})
+def document(i: int, **fields) -> DocumentItem:
+    item = capture(i)
+    return DocumentItem(item, {"url": item.canonical_url, "title": f"标题{i}", "resulting_text": "正文", **fields})
+
+
+def open_pipeline(tmp_path: Path, batch: int) -> tuple[CorpusPipeline, object]:
+    """The pipeline of a crawl writing batches of ``batch`` items to tmp_path/corpus.db, opened."""
+    crawler = get_crawler(settings_dict={"CORPUS_DB": str(tmp_path / "corpus.db"), "CORPUS_WRITE_BATCH": batch})
     crawler.spider = crawler._create_spider("test")
     crawler.stats.open_spider()
     pipeline = CorpusPipeline.from_crawler(crawler)
     pipeline.open_spider()
-    good = [DocumentItem(capture(i), {"url": capture(i).canonical_url, "title": f"标题{i}", "resulting_text": "正文"})
-            for i in range(3)]
-    bad = DocumentItem(capture(9), {"url": capture(9).canonical_url, "title": "x", "no_such_field": 1})
+    return pipeline, crawler
+
+
+def test_an_item_that_cannot_be_stored_is_rolled_back_alone(tmp_path):
+    pipeline, crawler = open_pipeline(tmp_path, batch=100)
+    good = [document(i) for i in range(3)]
+    bad = document(9, title="x", no_such_field=1)
     for item in (good[0], bad, good[1], capture(5, "rejected"), good[2]):
         pipeline.process_item(item)
     db = open_corpus(tmp_path / "corpus.db")
@@ -176,22 +186,17 @@ def test_a_crawl_with_extraction_workers_builds_the_same_corpus(tmp_path, slow_a
 
 
 def test_a_writer_process_that_dies_loses_only_the_batch_it_held(tmp_path):
-    crawler = get_crawler(settings_dict={"CORPUS_DB": str(tmp_path / "corpus.db"), "CORPUS_WRITE_BATCH": 2})
-    crawler.spider = crawler._create_spider("test")
-    crawler.stats.open_spider()
-    pipeline = CorpusPipeline.from_crawler(crawler)
-    pipeline.open_spider()
-    assert pipeline.writer is not None
-
-    def document(i: int) -> DocumentItem:
-        return DocumentItem(capture(i), {"url": capture(i).canonical_url, "title": f"标题{i}", "resulting_text": "正文"})
+    pipeline, crawler = open_pipeline(tmp_path, batch=2)
+    writer = pipeline.writer
+    assert writer is not None
 
     for i in range(4):  # two batches: the first committed, the second handed over
         pipeline.process_item(document(i))
-    pipeline.writer.settle()  # ...and committed too, but its counts not yet read: then the writer dies
-    pipeline.writer.in_flight = True
-    pipeline.writer.process.kill()
-    pipeline.writer.process.join()
+    held = writer.in_flight
+    writer._settle()  # ...and committed too, but its counts never reach the crawl: the writer dies
+    writer.in_flight = held
+    writer.process.kill()
+    writer.process.join()
     for i in range(4, 6):
         pipeline.process_item(document(i))
     pipeline.close_spider()
