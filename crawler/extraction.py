@@ -1,27 +1,31 @@
-"""Where a crawl extracts its pages: in its own process, or in a pool of worker processes.
+"""Where a crawl extracts its pages: in its own process, or in worker processes.
 
 Extraction is pure CPU (lxml and regular expressions), and the crawl's own process is already busy
 running Scrapy's engine. With ``CORPUS_EXTRACT_WORKERS`` = N > 0 the pages go to N worker processes,
-so a machine with spare cores extracts while the engine fetches and stores. ``auto`` takes one
-worker per core beyond the two that the engine and the store keep busy, at most ``MAX_AUTO_WORKERS``.
-The default is 0 (extract in the crawl's own process): against the real archive, at 3 captures a
-second, extraction (about a millisecond a page) is never the bottleneck, and on a 2-core machine a
-worker only competes with the engine (measured in BENCHMARKS.md). Workers pay off when replaying
-large local archives on a machine with cores to spare.
+so the engine fetches while the workers extract.
 
-A worker that dies (killed, out of memory) does not lose a page: the pool is dropped, the page and
-every later one are extracted in the crawl's process, and ``corpus/extract/pool_failed`` says so.
+The hand-over is lean on purpose: each worker is a child process on one pipe, read by the crawl's
+own event loop (no threads, no executor queues). Pages that arrive while a worker is busy wait, and
+go to it together as one batch once it answers; one batch per worker is in flight at a time, so the
+pipe never blocks either side. (``concurrent.futures.ProcessPoolExecutor`` was measured here: its
+feeder and manager threads cost the crawl's process about as much CPU as the extraction it moved.)
+
+``auto`` takes one worker per core beyond the one the engine keeps busy, at most ``MAX_AUTO_WORKERS``.
+A worker that dies (killed, out of memory) does not lose a page: the pages it held are extracted in
+the crawl's process, the other workers carry on (with none left, extraction stays in the crawl's
+process), and ``corpus/extract/pool_failed`` counts it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any
 
 from .extract import ExtractedPage, Rejection, extract_page
@@ -29,22 +33,42 @@ from .extract import ExtractedPage, Rejection, extract_page
 log = logging.getLogger(__name__)
 
 MAX_AUTO_WORKERS = 8
+# Pages handed to a worker in one message, at most: enough to amortise the hand-over, small enough
+# that a batch does not hold the others up.
+MAX_BATCH = 32
+
+Result = ExtractedPage | Rejection
+Page = tuple[bytes, str, Mapping[str, str] | None]
 
 
 def worker_count(setting: Any, cpus: int | None = None) -> int:
     """The number of worker processes ``CORPUS_EXTRACT_WORKERS`` asks for: an integer, or ``auto``."""
     if setting is None or str(setting).strip().lower() in ("", "auto"):
         cpus = cpus if cpus is not None else (os.cpu_count() or 1)
-        return max(0, min(MAX_AUTO_WORKERS, cpus - 2))
+        return max(0, min(MAX_AUTO_WORKERS, cpus - 1))
     workers = int(setting)
     if workers < 0:
         raise ValueError(f"CORPUS_EXTRACT_WORKERS must be 0 or more, or 'auto', not {setting!r}")
     return workers
 
 
-def _preload() -> None:
-    """Runs once in each worker: import the extractor before the first page arrives."""
-    import crawler.extract  # noqa: F401
+def _serve(connection: Any) -> None:
+    """A worker: batches of pages in, their results out, until the crawl closes the pipe."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle; it closes the pipe
+    while True:
+        try:
+            pages = connection.recv()
+        except (EOFError, OSError):
+            break
+        connection.send([extract_page(*page) for page in pages])
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Any
+    # The batch it holds: each page with the future its result goes to.
+    held: list[tuple[Page, asyncio.Future]] = field(default_factory=list)
 
 
 class Extraction:
@@ -53,29 +77,113 @@ class Extraction:
     def __init__(self, workers: int = 0, on_pool_failed: Callable[[], None] | None = None) -> None:
         self.workers = workers
         self.on_pool_failed = on_pool_failed
-        self.pool: ProcessPoolExecutor | None = None
+        self._pool: list[_Worker] = []
+        self._waiting: list[tuple[Page, asyncio.Future]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flush_scheduled = False
         if workers:
             # forkserver, not fork: the crawl's process runs threads (Scrapy's DNS resolver, the
             # reactor's), and forking a threaded process can copy a held lock into the child.
             context = multiprocessing.get_context("forkserver")
-            self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_preload)
+            context.set_forkserver_preload(["__main__", "crawler.extract", "crawler.writer"])
+            for number in range(workers):
+                ours, theirs = context.Pipe()
+                process = context.Process(target=_serve, args=(theirs,), name=f"corpus-extract-{number}",
+                                          daemon=True)
+                process.start()
+                theirs.close()
+                self._pool.append(_Worker(process, ours))
 
-    async def extract(self, body: bytes, url: str, headers: Mapping[str, str] | None) -> ExtractedPage | Rejection:
-        if self.pool is None:
+    @property
+    def alive(self) -> int:
+        """Worker processes still extracting."""
+        return len(self._pool)
+
+    async def extract(self, body: bytes, url: str, headers: Mapping[str, str] | None) -> Result:
+        if not self._pool:
             return extract_page(body, url, headers)
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._attach(loop)
+        future = loop.create_future()
+        self._waiting.append(((body, url, headers), future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is not None:
+            for worker in self._pool:
+                self._loop.remove_reader(worker.connection.fileno())
+        self._loop = loop
+        for worker in self._pool:
+            loop.add_reader(worker.connection.fileno(), self._answered, worker)
+
+    def _flush(self) -> None:
+        """Hand the waiting pages to the idle workers, an even share each."""
+        self._flush_scheduled = False
+        idle = [w for w in self._pool if not w.held]
+        while self._waiting and idle:
+            share = min(MAX_BATCH, -(-len(self._waiting) // len(idle)))
+            worker = idle.pop()
+            batch, self._waiting = self._waiting[:share], self._waiting[share:]
+            worker.held = batch
+            try:
+                worker.connection.send([page for page, _ in batch])
+            except OSError:
+                self._worker_died(worker)
+        if not self._pool:
+            self._extract_here()
+
+    def _answered(self, worker: _Worker) -> None:
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.pool, extract_page, body, url, headers)
-        except BrokenProcessPool:
-            if self.pool is not None:
-                log.error("an extraction worker died; extracting in the crawl's process from now on")
-                if self.on_pool_failed is not None:
-                    self.on_pool_failed()
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = None
-            return extract_page(body, url, headers)
+            results = worker.connection.recv()
+        except (EOFError, OSError):
+            self._worker_died(worker)
+            return
+        batch, worker.held = worker.held, []
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+        self._flush()
+
+    def _worker_died(self, worker: _Worker) -> None:
+        log.error("an extraction worker died; the %d pages it held are extracted in the crawl's process%s",
+                  len(worker.held), "" if len(self._pool) > 1 else ", and every page from now on")
+        if self.on_pool_failed is not None:
+            self.on_pool_failed()
+        self._stop(worker)
+        self._pool.remove(worker)
+        held, worker.held = worker.held, []
+        self._waiting[:0] = held
+        if self._pool:
+            if self._loop is not None:
+                self._loop.call_soon(self._flush)
+        else:
+            self._extract_here()
+
+    def _extract_here(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for page, future in waiting:
+            if not future.done():
+                future.set_result(extract_page(*page))
+
+    def _stop(self, worker: _Worker) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(ValueError, OSError):
+                self._loop.remove_reader(worker.connection.fileno())
+        worker.connection.close()  # the worker reads EOF and ends
+        worker.process.join(timeout=5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        for worker in self._pool:
+            self._waiting[:0] = worker.held
+            worker.held = []
+            self._stop(worker)
+        self._pool = []
+        with contextlib.suppress(RuntimeError):  # the event loop is already closed: nobody awaits these
+            self._extract_here()

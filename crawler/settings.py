@@ -104,7 +104,7 @@ CORPUS_WRITE_INTERVAL = 1.0
 # Batches are written by a writer process, on another core than Scrapy's engine (crawler/writer.py).
 CORPUS_WRITE_PROCESS = True
 # Worker processes that extract pages while the engine fetches: a number, or "auto" (one per core
-# beyond two). Off by default: against the real archive (3 captures a second) extraction is never
+# beyond the engine's). Off by default: against the real archive (3 captures a second) extraction is never
 # the bottleneck, and on a 2-core machine a worker only competes with the engine (crawler/extraction.py).
 CORPUS_EXTRACT_WORKERS = os.environ.get("CORPUS_EXTRACT_WORKERS", "0")
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}

@@ -22,7 +22,7 @@ HEADERS = {"Content-Type": "text/html; charset=UTF-8"}
 
 
 @pytest.mark.parametrize("setting, cpus, expected", [
-    ("auto", 1, 0), ("auto", 2, 0), ("auto", 4, 2), ("auto", 64, 8), (None, 3, 1), ("", 6, 4),
+    ("auto", 1, 0), ("auto", 2, 1), ("auto", 4, 3), ("auto", 64, 8), (None, 3, 2), ("", 6, 5),
     ("0", 16, 0), (3, 2, 3), ("AUTO", 10, 8),
 ])
 def test_worker_count(setting, cpus, expected):
@@ -34,38 +34,136 @@ def test_a_negative_worker_count_is_refused():
         worker_count(-1, 4)
 
 
-def test_workers_give_what_the_crawls_own_process_gives():
-    pages = [(SEED.read_bytes(), SEED_URL), (b"\x00\x01binary", SEED_URL), (b"", SEED_URL),
-             ("<html><body><p>短</p></body></html>".encode("gb18030"), SEED_URL)]
+def varied_pages(n):
+    """``n`` different pages: seed variants, and pages that end as each kind of rejection."""
+    seed = SEED.read_bytes()
+    pages = [(seed.replace("近日".encode(), f"第{i}次".encode()), SEED_URL) for i in range(n)]
+    pages[1::7] = [(b"\x00\x01binary", SEED_URL)] * len(pages[1::7])
+    pages[2::7] = [(b"", SEED_URL)] * len(pages[2::7])
+    pages[3::7] = [("<html><body><p>短</p></body></html>".encode("gb18030"), SEED_URL)] * len(pages[3::7])
+    return pages
+
+
+async def extract_all(extraction, pages):
+    return await asyncio.gather(*(extraction.extract(body, url, HEADERS) for body, url in pages))
+
+
+def in_workers(workers, pages, during=None):
+    """Extract ``pages`` all at once with ``workers`` workers (``during(extraction)`` runs after the
+    first page); returns the results, the workers still alive at the end, and the failures reported."""
+    failures = []
 
     async def run():
-        extraction = Extraction(2)
+        extraction = Extraction(workers, lambda: failures.append(1))
         try:
-            return await asyncio.gather(*(extraction.extract(body, url, HEADERS) for body, url in pages))
+            first = await extraction.extract(*pages[0], HEADERS)
+            if during is not None:
+                during(extraction)
+            return [first, *await extract_all(extraction, pages[1:])], extraction.alive
         finally:
             extraction.close()
 
-    got = asyncio.run(run())
-    assert [asdict(r) for r in got] == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
-    assert got[0].title.startswith("商务部服贸司负责人解读")
+    results, alive = asyncio.run(run())
+    return results, alive, failures
+
+
+def as_dicts(results):
+    return [asdict(r) for r in results]
+
+
+def test_workers_give_what_the_crawls_own_process_gives():
+    pages = varied_pages(60)  # more pages than one batch, waiting on two workers at once
+    results, alive, failures = in_workers(2, pages)
+    assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
+    assert results[0].title.startswith("商务部服贸司负责人解读")
+    assert "第56次" in results[56].resulting_text  # each page's own result, in its place
+    assert failures == [] and alive == 2
+
+
+def kill_workers(count):
+    def kill(extraction):
+        for worker in extraction._pool[:count]:
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.join(5)
+    return kill
 
 
 def test_a_worker_that_dies_loses_no_page():
+    pages = varied_pages(20)
+    expected = [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
     failures = []
 
     async def run():
         extraction = Extraction(1, lambda: failures.append(1))
         try:
-            first = await extraction.extract(SEED.read_bytes(), SEED_URL, HEADERS)
-            for pid in list(extraction.pool._processes):
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.5)
-            second = await extraction.extract(SEED.read_bytes(), SEED_URL, HEADERS)
-            third = await extraction.extract(SEED.read_bytes(), SEED_URL, HEADERS)
-            return first, second, third, extraction.pool
+            first = await extraction.extract(*pages[0], HEADERS)
+            kill_workers(1)(extraction)
+            rest = await extract_all(extraction, pages[1:])
+            after = await extraction.extract(*pages[0], HEADERS)
+            return [first, *rest], after, extraction.alive
         finally:
             extraction.close()
 
-    first, second, third, pool = asyncio.run(run())
-    assert asdict(first) == asdict(second) == asdict(third)
-    assert failures == [1] and pool is None  # counted once; the rest extracted in this process
+    results, after, alive = asyncio.run(run())
+    assert as_dicts(results) == expected and asdict(after) == expected[0]
+    assert failures == [1] and alive == 0  # counted once; the rest extracted in this process
+
+
+def test_when_one_worker_of_two_dies_the_other_carries_on():
+    pages = varied_pages(30)
+    results, alive, failures = in_workers(2, pages, during=kill_workers(1))
+    assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
+    assert failures == [1] and alive == 1
+
+
+def test_a_worker_that_dies_while_it_holds_a_batch_loses_none_of_it(monkeypatch):
+    import crawler.extraction as E
+
+    pages = varied_pages(12)
+    sent = []
+    real_flush = E.Extraction._flush
+
+    def flush_then_kill(self):
+        real_flush(self)
+        held = [w for w in self._pool if w.held]
+        if held and not sent:  # the first batch is on its way: its worker dies before it answers
+            sent.append(len(held[0].held))
+            os.kill(held[0].process.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(E.Extraction, "_flush", flush_then_kill)
+    failures = []
+
+    async def run():
+        extraction = Extraction(1, lambda: failures.append(1))
+        try:
+            return await extract_all(extraction, pages)
+        finally:
+            extraction.close()
+
+    results = asyncio.run(run())
+    assert sent == [12]  # all twelve waited together and went as one batch
+    assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
+    assert failures == [1]
+
+
+def test_workers_ignore_ctrl_c_and_end_when_closed():
+    pages = varied_pages(3)
+    processes = []
+
+    def interrupt(extraction):
+        for worker in extraction._pool:
+            processes.append(worker.process)
+            os.kill(worker.process.pid, signal.SIGINT)
+        time.sleep(0.3)
+
+    results, alive, failures = in_workers(1, pages, during=interrupt)
+    assert failures == [] and alive == 1  # the worker took Ctrl-C in its stride
+    assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
+    assert processes and not any(p.is_alive() for p in processes)
+
+
+def test_no_workers_extracts_in_this_process():
+    pages = varied_pages(3)
+    results, alive, failures = in_workers(0, pages)
+    assert alive == 0 and failures == []
+    assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]

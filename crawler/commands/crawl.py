@@ -36,7 +36,7 @@ def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("--playback-rate", type=float, metavar="N", help="Playback requests per second (default in crawler/settings.py).")
 @click.option("--workers", metavar="N|auto",
               help="Processes that extract pages while the crawl fetches: a number, or auto (one per core beyond "
-                   "two). Default 0: the crawl's own process extracts, which is enough at the archive's pace.")
+                   "the engine's). Default 0: the crawl's own process extracts, which is enough at the archive's pace.")
 @click.option("--translate", is_flag=True, help="Translate and summarise the new documents after the crawl (see `corpus translate`).")
 @click.option("--engine", type=click.Choice(["openai", "llamacpp", "none"]),
               help="With --translate: the translation engine (default as for `corpus translate`).")
