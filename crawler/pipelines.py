@@ -9,7 +9,8 @@ pending batch: those captures are not in the ledger yet, so the next crawl fetch
 
 With ``CORPUS_WRITE_PROCESS`` (the default) batches are written by a writer process, on another
 core than Scrapy's engine; a batch's counts reach the crawl's stats once it has committed. If the
-writer dies, the batch it held is counted as not stored and the crawl writes in its own process.
+writer dies, the crawl writes the batch it held again (idempotent: one it had committed is found
+unchanged), and every later batch, in its own process.
 """
 
 from __future__ import annotations
@@ -126,11 +127,13 @@ class CorpusPipeline:
         self.writer = None
 
     def _writer_failed(self, error: WriterDied) -> None:
-        logger.error("%s: %d captures not stored (the next crawl fetches them again); writing in the "
-                     "crawl's own process from now on", error, error.lost)
-        self.stats.inc_value("corpus/store_errors", error.lost)
+        logger.error("%s; writing its %d captures, and all from now on, in the crawl's own process",
+                     error, len(error.unconfirmed))
         self.stats.inc_value("corpus/writer_failed")
         self.writer = None
+        self._count(error.counts)
+        if error.unconfirmed:
+            self._count(write_batch(self.db, error.unconfirmed, self.run_id))
 
     def _count(self, counts: Counter) -> None:
         for key, value in counts.items():

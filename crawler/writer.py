@@ -7,6 +7,11 @@ and zlib then run on another core. One batch is in flight at a time, in order; t
 the one before it to commit, so a writer that falls behind holds the engine back instead of piling
 batches up in memory.
 
+The crawl's process keeps the batch it handed over until the writer confirms it. If the writer dies
+(killed, crashed) that batch comes back with :class:`WriterDied`, to be written again elsewhere: the
+upserts are idempotent, so a batch that had committed just before the writer died is written again
+as unchanged, and nothing is lost or counted twice.
+
 The writer ignores Ctrl-C (the crawl's process closes it once the last batch is written) and ends
 when the crawl's process goes away: a crawl killed outright loses at most the batches not yet
 written, never what is stored.
@@ -92,12 +97,13 @@ def _serve(connection: Any, db_path: str, run_id: int | None) -> None:
 
 
 class WriterDied(RuntimeError):
-    """The writer process is gone (killed, crashed); ``lost`` items of the batch it held were not
-    confirmed stored."""
+    """The writer process is gone (killed, crashed). ``unconfirmed``: the items handed over that it
+    had not confirmed stored, to be written again; ``counts``: those of a batch it did confirm."""
 
-    def __init__(self, message: str, lost: int = 0) -> None:
+    def __init__(self, message: str, unconfirmed: list[Item], counts: Counter | None = None) -> None:
         super().__init__(message)
-        self.lost = lost
+        self.unconfirmed = unconfirmed
+        self.counts = counts or Counter()
 
 
 class WriterProcess:
@@ -112,24 +118,24 @@ class WriterProcess:
                                        name="corpus-writer", daemon=False)
         self.process.start()
         child.close()
-        self.in_flight = 0  # items in the batch handed over and not yet confirmed
+        self.held: list[Item] = []  # the batch handed over and not yet confirmed
 
     def _settle(self) -> Counter:
-        held, self.in_flight = self.in_flight, 0
+        held, self.held = self.held, []
         if not held:
             return Counter()
         try:
             return self.connection.recv()
         except (EOFError, OSError):
-            raise WriterDied("the corpus writer process died before its batch committed", held) from None
+            raise WriterDied("the corpus writer process died before it confirmed its batch", held) from None
 
     def submit(self, batch: list[Item]) -> Counter:
         counts = self._settle()
         try:
             self.connection.send(batch)
-        except OSError:
-            raise WriterDied("the corpus writer process is gone") from None
-        self.in_flight = len(batch)
+        except OSError:  # ``batch`` never reached it: still the caller's to write
+            raise WriterDied("the corpus writer process is gone", [], counts) from None
+        self.held = batch
         return counts
 
     def close(self) -> Counter:

@@ -185,27 +185,48 @@ def test_a_crawl_with_extraction_workers_builds_the_same_corpus(tmp_path, slow_a
     assert counts["corpus/extract/workers"] == 2
 
 
-def test_a_writer_process_that_dies_loses_only_the_batch_it_held(tmp_path):
+def test_a_writer_process_that_dies_loses_nothing(tmp_path):
     pipeline, crawler = open_pipeline(tmp_path, batch=2)
     writer = pipeline.writer
     assert writer is not None
 
     for i in range(4):  # two batches: the first committed, the second handed over
         pipeline.process_item(document(i))
-    held = writer.in_flight
+    held = writer.held
     writer._settle()  # ...and committed too, but its counts never reach the crawl: the writer dies
-    writer.in_flight = held
+    writer.held = held
     writer.process.kill()
     writer.process.join()
-    for i in range(4, 6):
+    for i in range(4, 6):  # the next hand-over finds it dead
+        pipeline.process_item(document(i))
+    for i in range(6, 8):
         pipeline.process_item(document(i))
     pipeline.close_spider()
 
-    db = open_corpus(tmp_path / "corpus.db")
-    titles = {row[0] for row in db.execute("SELECT title FROM documents")}
-    db.close()
-    assert titles == {f"标题{i}" for i in range(6)}  # the batch after the death is written here
+    conn = consistent(tmp_path / "corpus.db")
+    titles = {row[0] for row in conn.execute("SELECT title FROM documents")}
+    conn.close()
+    assert titles == {f"标题{i}" for i in range(8)}
+    stats = crawler.stats
+    assert stats.get_value("corpus/writer_failed") == 1
+    assert stats.get_value("corpus/store_errors") is None
+    # the batch it had committed unconfirmed is written again, found unchanged: no document counted twice
+    assert stats.get_value("corpus/documents/inserted") == 6
+    assert stats.get_value("corpus/documents/unchanged") == 2
+    assert stats.get_value("corpus/captures/stored") == 8
+
+
+def test_a_writer_process_that_dies_before_it_commits_loses_nothing(tmp_path):
+    pipeline, crawler = open_pipeline(tmp_path, batch=2)
+    writer = pipeline.writer
+    writer.process.kill()  # dead before the first batch reaches it
+    writer.process.join()
+    for i in range(5):
+        pipeline.process_item(document(i))
+    pipeline.close_spider()
+
+    conn = consistent(tmp_path / "corpus.db")
+    assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 5
+    conn.close()
     assert crawler.stats.get_value("corpus/writer_failed") == 1
-    # the batch whose commit was never confirmed is counted as not stored (the ledger knows better)
-    assert crawler.stats.get_value("corpus/store_errors") == 2
-    assert crawler.stats.get_value("corpus/documents/inserted") == 4
+    assert crawler.stats.get_value("corpus/documents/inserted") == 5

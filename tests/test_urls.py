@@ -1,6 +1,10 @@
-import pytest
+import re
 
-from crawler.store.segment import en_match_query, han_share, segment, zh_match_query
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crawler.store.segment import HAN, en_match_query, han_share, segment, zh_match_query
 from crawler.urls import canonical_url, section_of, site_of, urlkey
 from crawler.wayback.urls import parse_input_url, parse_wayback_url, public_url
 
@@ -50,9 +54,16 @@ def test_wayback_url_forms():
 
 def test_segmentation_makes_every_han_character_a_token():
     assert segment("外资企业2023年") == " 外  资  企  业 2023 年 "
+    assert segment("") == segment(None) == ""
     assert zh_match_query("数字化赋能") == '"数 字 化 赋 能"'
     assert zh_match_query("外资 关税") == '"外 资" AND "关 税"'
     assert zh_match_query("第9999号") == "\"第 9999 号\""
     assert zh_match_query("《》，") == ""
     assert en_match_query('digital "empowerment"') == '"digital" AND "empowerment"'
     assert han_share("商务部 Ministry") == pytest.approx(3 / 11)
+
+
+@given(st.text(alphabet=st.sampled_from("外资a1 ，\u3400\u4dbf\uf900\U00020000\U0003134f\U00031350é\x00\n")
+               | st.characters(), max_size=60))
+def test_segmentation_spaces_out_exactly_the_han_characters(text):
+    assert segment(text) == re.sub(f"([{HAN}])", r" \1 ", text)

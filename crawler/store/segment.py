@@ -16,7 +16,6 @@ import re
 
 # CJK Unified Ideographs, Extension A, compatibility ideographs, and the supplementary planes.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_HAN_CHAR = re.compile(f"([{HAN}])")
 _HAN_ANY = re.compile(f"[{HAN}]")
 # What unicode61 treats as part of a token: letters, digits (and our spaced Han characters).
 _QUERY_TOKEN = re.compile(rf"[{HAN}]|[^\W_{HAN}]+", re.UNICODE)
@@ -24,12 +23,28 @@ _QUERY_TOKEN = re.compile(rf"[{HAN}]|[^\W_{HAN}]+", re.UNICODE)
 SEGMENTER_VERSION = 1
 
 
+class _SpacedHan(dict):
+    """A ``str.translate`` table, filled as characters are met: a Han character maps to itself with a
+    space on each side, any other to itself. (A full table would hold some 120,000 code points.)"""
+
+    def __missing__(self, code: int) -> str | int:
+        char = chr(code)
+        value: str | int = f" {char} " if _HAN_ANY.match(char) else code
+        if len(self) < 50_000:  # hostile text may bring any number of distinct characters
+            self[code] = value
+        return value
+
+
+_SPACED_HAN = _SpacedHan()
+
+
 def segment(text: str | None) -> str:
     """Text as it goes into the Chinese index: each Han character set apart by spaces."""
     if not text:
         return ""
-    # Same result as _HAN_CHAR.sub(r" \1 ", text), six times faster (no template expansion per match).
-    return " ".join(_HAN_CHAR.split(text))
+    # Same result as re.sub(f"([{HAN}])", r" \1 ", text). str.translate builds no string per
+    # character: a third faster than a regular expression's split (this runs twice per document stored).
+    return text.translate(_SPACED_HAN)
 
 
 def has_han(text: str) -> bool:
