@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +61,8 @@ def _serve(connection: Any) -> None:
             pages = connection.recv()
         except (EOFError, OSError):
             break
-        connection.send([extract_page(*page) for page in pages])
+        results = [extract_page(*page) for page in pages]
+        connection.send((results, time.process_time()))
 
 
 @dataclass
@@ -69,6 +71,7 @@ class _Worker:
     connection: Any
     # The batch it holds: each page with the future its result goes to.
     held: list[tuple[Page, asyncio.Future]] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # CPU time it had spent when it last answered
 
 
 class Extraction:
@@ -81,6 +84,7 @@ class Extraction:
         self._waiting: list[tuple[Page, asyncio.Future]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_scheduled = False
+        self._cpu_of_stopped = 0.0
         if workers:
             # forkserver, not fork: the crawl's process runs threads (Scrapy's DNS resolver, the
             # reactor's), and forking a threaded process can copy a held lock into the child.
@@ -98,6 +102,11 @@ class Extraction:
     def alive(self) -> int:
         """Worker processes still extracting."""
         return len(self._pool)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time the workers have spent, as of their latest answers (a dead one's included)."""
+        return self._cpu_of_stopped + sum(w.cpu_seconds for w in self._pool)
 
     async def extract(self, body: bytes, url: str, headers: Mapping[str, str] | None) -> Result:
         if not self._pool:
@@ -138,7 +147,7 @@ class Extraction:
 
     def _answered(self, worker: _Worker) -> None:
         try:
-            results = worker.connection.recv()
+            results, worker.cpu_seconds = worker.connection.recv()
         except (EOFError, OSError):
             self._worker_died(worker)
             return
@@ -170,6 +179,7 @@ class Extraction:
                 future.set_result(extract_page(*page))
 
     def _stop(self, worker: _Worker) -> None:
+        self._cpu_of_stopped += worker.cpu_seconds
         if self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(ValueError, OSError):
                 self._loop.remove_reader(worker.connection.fileno())

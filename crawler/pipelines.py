@@ -89,7 +89,7 @@ class CorpusPipeline:
         if self.stats.get_value("corpus/cdx/failed") and not self.stats.get_value("corpus/cdx/pages"):
             status = "failed"
         self.stats.set_value("corpus/elapsed_seconds", round(time.monotonic() - self.started, 3))
-        # CPU time of the crawl's own process (extraction workers and the writer not included).
+        # CPU time of the crawl's own process; its writer's and extraction workers' have their own keys.
         self.stats.set_value("corpus/cpu_seconds", round(time.process_time() - self.cpu_started, 3))
         counts = run_counts(self.stats.get_stats())
         finish_run(self.db, self.run_id, status, counts, None if status == "finished" else reason)
@@ -122,6 +122,7 @@ class CorpusPipeline:
             return
         try:
             self._count(self.writer.close())
+            self.stats.set_value("corpus/cpu_seconds/writer", round(self.writer.cpu_seconds, 3))
         except WriterDied as e:
             self._writer_failed(e)
         self.writer = None

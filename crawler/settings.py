@@ -103,10 +103,9 @@ CORPUS_WRITE_BATCH = 100
 CORPUS_WRITE_INTERVAL = 1.0
 # Batches are written by a writer process, on another core than Scrapy's engine (crawler/writer.py).
 CORPUS_WRITE_PROCESS = True
-# Worker processes that extract pages while the engine fetches: a number, or "auto" (one per core
-# beyond the engine's). Off by default: against the real archive (3 captures a second) extraction is never
-# the bottleneck, and on a 2-core machine a worker only competes with the engine (crawler/extraction.py).
-CORPUS_EXTRACT_WORKERS = os.environ.get("CORPUS_EXTRACT_WORKERS", "0")
+# Worker processes that extract pages while the engine fetches (crawler/extraction.py): a number, or
+# "auto", one per core beyond the engine's (1 on 2 cores, none on 1). 0 extracts in the crawl's process.
+CORPUS_EXTRACT_WORKERS = os.environ.get("CORPUS_EXTRACT_WORKERS", "auto")
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
 CORPUS_PROGRESS = True  # live status line on stderr and the run report at the end
 CORPUS_PROGRESS_INTERVAL = 1.0

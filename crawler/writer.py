@@ -23,6 +23,7 @@ import contextlib
 import logging
 import multiprocessing
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def _serve(connection: Any, db_path: str, run_id: int | None) -> None:
                 break
             if batch is None:
                 break
-            connection.send(write_batch(db, batch, run_id))
+            connection.send((write_batch(db, batch, run_id), time.process_time()))
     finally:
         db.close()
 
@@ -119,13 +120,15 @@ class WriterProcess:
         self.process.start()
         child.close()
         self.held: list[Item] = []  # the batch handed over and not yet confirmed
+        self.cpu_seconds = 0.0  # CPU time the writer had spent when it last confirmed a batch
 
     def _settle(self) -> Counter:
         held, self.held = self.held, []
         if not held:
             return Counter()
         try:
-            return self.connection.recv()
+            counts, self.cpu_seconds = self.connection.recv()
+            return counts
         except (EOFError, OSError):
             raise WriterDied("the corpus writer process died before it confirmed its batch", held) from None
 

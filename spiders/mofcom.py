@@ -127,8 +127,14 @@ class MofcomSpider(scrapy.Spider):
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         workers = worker_count(crawler.settings.get("CORPUS_EXTRACT_WORKERS"))
         spider.extraction = Extraction(workers, lambda: crawler.stats.inc_value("corpus/extract/pool_failed"))
-        crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
+        # Connected before the pipeline's handler, so the run log has the workers' CPU time.
+        crawler.signals.connect(spider.close_extraction, signal=signals.spider_closed)
         return spider
+
+    def close_extraction(self) -> None:
+        self.extraction.close()
+        if self.extraction.workers:
+            self.crawler.stats.set_value("corpus/cpu_seconds/extraction", round(self.extraction.cpu_seconds, 3))
 
     # -- settings read at use time, so `-s NAME=VALUE` works ----------------------------------------
     @property

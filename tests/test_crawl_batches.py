@@ -183,6 +183,8 @@ def test_a_crawl_with_extraction_workers_builds_the_same_corpus(tmp_path, slow_a
     assert corpus_content(conn) == reference
     conn.close()
     assert counts["corpus/extract/workers"] == 2
+    # the CPU time of each of the crawl's processes is in its run log
+    assert counts["corpus/cpu_seconds/extraction"] > 0 and counts["corpus/cpu_seconds/writer"] > 0
 
 
 def test_a_writer_process_that_dies_loses_nothing(tmp_path):

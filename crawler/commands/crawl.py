@@ -35,8 +35,8 @@ def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("--cdx-rate", type=float, metavar="N", help="CDX requests per minute (default 24: the archive's own advice).")
 @click.option("--playback-rate", type=float, metavar="N", help="Playback requests per second (default in crawler/settings.py).")
 @click.option("--workers", metavar="N|auto",
-              help="Processes that extract pages while the crawl fetches: a number, or auto (one per core beyond "
-                   "the engine's). Default 0: the crawl's own process extracts, which is enough at the archive's pace.")
+              help="Processes that extract pages while the crawl fetches: a number, or auto (the default: one per "
+                   "core beyond the engine's). 0 extracts in the crawl's own process.")
 @click.option("--translate", is_flag=True, help="Translate and summarise the new documents after the crawl (see `corpus translate`).")
 @click.option("--engine", type=click.Choice(["openai", "llamacpp", "none"]),
               help="With --translate: the translation engine (default as for `corpus translate`).")

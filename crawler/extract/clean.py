@@ -58,8 +58,11 @@ _WIDGET_TOKENS = re.compile(
     re.I,
 )
 # Every widget token starts with one of these (ſ is an S under re.I): a cheap test that spares most lines
-# _WIDGET_TOKENS, which is slow on long lines.
-_WIDGET_HINT = re.compile(r"[【\[pcsfaſPCSFA]|分享到|字号|字体|扫一扫|在手机|打印|关闭|返回顶部|手机扫码|微信扫一扫")
+# _WIDGET_TOKENS, which is slow on long lines. Each alternative starts with a literal character, so that the
+# regex engine jumps from one such character to the next instead of trying every alternative everywhere.
+_WIDGET_HINT = re.compile(
+    r"【|\[|p|c|s|f|a|ſ|P|C|S|F|A|分享到|字号|字体|扫一扫|在手机|打印|关闭|返回顶部|手机扫码|微信扫一扫"
+)
 _LEFTOVER = re.compile(r"[\s\[\]【】()（）|｜/:：·•,，、.。大中小A-]*")
 
 DISCLAIMERS = (
@@ -110,8 +113,14 @@ def is_widget_line(line: str) -> bool:
     return _LEFTOVER.fullmatch(stripped) is not None
 
 
+# DISCLAIMERS as one pattern, each with its own flags: one match per line instead of four.
+_ANY_DISCLAIMER = re.compile(
+    "|".join(f"(?{'i' if p.flags & re.I else ''}:{p.pattern})" for p in DISCLAIMERS)
+)
+
+
 def is_disclaimer(line: str) -> bool:
-    return any(p.match(line) for p in DISCLAIMERS)
+    return _ANY_DISCLAIMER.match(line) is not None
 
 
 def clean_lines(lines: list[str]) -> list[str]:

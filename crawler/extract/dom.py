@@ -73,30 +73,35 @@ def strip_non_text(root: HtmlElement) -> None:
         drop(el)
 
 
-# How the text walk treats an element, by its tag.
-_SKIP, _BLOCK, _BR, _CELL, _INLINE = range(5)
-_KINDS: dict[object, int] = {}
 # Ends a line among the pieces of a walk: text read from libxml2 never holds a NUL.
 _BREAK = "\x00"
+# How the text walk treats an element, by its tag: the piece put before its content and the one put after it
+# (None: nothing), or _PASS_OVER: neither its text nor its children are read (its tail is).
+_PASS_OVER = ()
+_BLOCK = (_BREAK, _BREAK)
+_BR = (_BREAK, None)
+_CELL = (" ", " ")
+_INLINE = (None, None)
+_RULES: dict[object, tuple[str | None, ...]] = {}
 
 
-def _kind(tag: object) -> int:
-    kind = _KINDS.get(tag)
-    if kind is None:
+def _rule(tag: object) -> tuple[str | None, ...]:
+    rule = _RULES.get(tag)
+    if rule is None:
         name = tag.lower() if isinstance(tag, str) else ""
         if not name or name in NON_TEXT_TAGS:
-            kind = _SKIP
+            rule = _PASS_OVER
         elif name in BLOCK_TAGS:
-            kind = _BLOCK
+            rule = _BLOCK
         elif name == "br":
-            kind = _BR
+            rule = _BR
         elif name in CELL_TAGS:
-            kind = _CELL
+            rule = _CELL
         else:
-            kind = _INLINE
-        if len(_KINDS) < 10_000:  # hostile pages may invent any number of tags
-            _KINDS[tag] = kind
-    return kind
+            rule = _INLINE
+        if len(_RULES) < 10_000:  # hostile pages may invent any number of tags
+            _RULES[tag] = rule
+    return rule
 
 
 def _walk(root: HtmlElement, spans: dict[HtmlElement, tuple[int, int]]) -> list[str]:
@@ -104,32 +109,39 @@ def _walk(root: HtmlElement, spans: dict[HtmlElement, tuple[int, int]]) -> list[
     range of pieces of every element visited, from its start up to its tail."""
     pieces: list[str] = []
     append = pieces.append
-    open_elements: list[tuple[int, int]] = []  # (kind, first piece) of each element not yet ended
+    rules = _RULES
+    # For each element not yet ended: its first piece, then the piece that goes after its content.
+    open_elements: list[int | str | None] = []
+    push, pop = open_elements.append, open_elements.pop
     walker = lxml.etree.iterwalk(root, events=("start", "end"))
     for event, el in walker:
         if event == "start":
-            kind = _kind(el.tag)
-            open_elements.append((kind, len(pieces)))
-            if kind == _SKIP:
+            tag = el.tag
+            rule = rules.get(tag)
+            if rule is None:
+                rule = _rule(tag)
+            push(len(pieces))
+            if rule is _PASS_OVER:
+                push(None)
                 walker.skip_subtree()
                 continue
-            if kind in (_BLOCK, _BR):
-                append(_BREAK)
-            elif kind == _CELL:
-                append(" ")
+            before, after = rule
+            push(after)
+            if before:
+                append(before)
             text = el.text
             if text:
                 append(text)
         else:
-            kind, start = open_elements.pop()
-            if kind == _BLOCK:
-                append(_BREAK)
-            elif kind == _CELL:
-                append(" ")
-            spans[el] = (start, len(pieces))
+            after = pop()
+            if after:
+                append(after)
+            spans[el] = (pop(), len(pieces))
             tail = el.tail
-            if tail and el is not root:
+            if tail:
                 append(tail)
+    if root.tail:  # the walk's last piece: not part of the root's text
+        pieces.pop()
     return pieces
 
 
@@ -153,7 +165,7 @@ def text_of(el: HtmlElement | None) -> str:
     parts = []
     for node in el.iter():
         text = node.text
-        if text and _kind(node.tag) != _SKIP:
+        if text and _rule(node.tag) is not _PASS_OVER:
             parts.append(text)
         tail = node.tail
         if tail and node is not el:
@@ -202,10 +214,6 @@ class Select:
     tag: str | None = None
 
 
-# What XPath's normalize-space() counts as whitespace when it splits a class attribute into words.
-_XML_SPACE = re.compile(r"[ \t\n\r]+")
-
-
 class PageTree:
     """A parsed page, walked once for its text: the lines of the page, of an element in it, and of the
     page without one element are all read off that one walk. The tree must not change meanwhile."""
@@ -215,8 +223,11 @@ class PageTree:
         self._spans: dict[HtmlElement, tuple[int, int]] = {}
         self._pieces = _walk(root, spans=self._spans)
         self._lines = _join_lines(self._pieces)
-        # (element, tag, class, class words, id) of each element with a class or an id, in document order.
-        self._attributed: list[tuple[HtmlElement, str, str, frozenset[str], str | None]] | None = None
+        # Filled on the first ``first``: (element, tag, class) of each element with a class or an id, in
+        # document order, and the positions in that list of the elements with each class word and each id.
+        self._attributed: list[tuple[HtmlElement, str, str]] | None = None
+        self._by_word: dict[str, list[int]] = {}
+        self._by_id: dict[str, list[int]] = {}
 
     def lines(self, el: HtmlElement | None = None) -> list[str]:
         """``lines(el)``; the whole page's lines when ``el`` is None."""
@@ -237,20 +248,45 @@ class PageTree:
     def first(self, *selects: Select) -> HtmlElement | None:
         """The first element (in document order) of the first ``Select`` (in order) that finds any."""
         if self._attributed is None:
-            self._attributed = []
-            for el in self.root.iter(lxml.etree.Element):
-                cls, id_ = el.get("class"), el.get("id")
-                if cls is not None or id_ is not None:
-                    cls = cls or ""
-                    self._attributed.append((el, el.tag, cls, frozenset(_XML_SPACE.split(cls)), id_))
+            self._index_attributes()
         for select in selects:
-            for el, tag, cls, words, id_ in self._attributed:
-                if select.tag is not None and tag != select.tag:
-                    continue
-                if (
-                    id_ in select.ids
-                    or not words.isdisjoint(select.words)
-                    or (select.parts and any(part in cls for part in select.parts))
-                ):
-                    return el
+            found = self._first_position(select)
+            if found is not None:
+                return self._attributed[found][0]
         return None
+
+    def _index_attributes(self) -> None:
+        self._attributed = []
+        for el in self.root.iter(lxml.etree.Element):
+            cls, id_ = el.get("class"), el.get("id")
+            if cls is None and id_ is None:
+                continue
+            position = len(self._attributed)
+            self._attributed.append((el, el.tag, cls or ""))
+            if cls:
+                # The words of normalize-space(@class): XPath's whitespace is space, tab, newline, return.
+                for word in set(cls.replace("\t", " ").replace("\n", " ").replace("\r", " ").split(" ")):
+                    if word:
+                        self._by_word.setdefault(word, []).append(position)
+            if id_ is not None:
+                self._by_id.setdefault(id_, []).append(position)
+
+    def _first_position(self, select: Select) -> int | None:
+        """The position in ``_attributed`` of the first element ``select`` finds."""
+        attributed = self._attributed
+        best = len(attributed)
+        candidates = [self._by_word.get(word) for word in select.words] + [self._by_id.get(i) for i in select.ids]
+        for positions in candidates:
+            for position in positions or ():
+                if position >= best:
+                    break
+                if select.tag is None or attributed[position][1] == select.tag:
+                    best = position
+                    break
+        if select.parts:
+            for position in range(best):
+                _, tag, cls = attributed[position]
+                if (select.tag is None or tag == select.tag) and any(part in cls for part in select.parts):
+                    best = position
+                    break
+        return best if best < len(attributed) else None
