@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from lxml.html import HtmlElement
 
 from . import links as L
-from .clean import clean_lines, normalise_space, prune_widgets
-from .dom import BLOCK_TAGS, lines, strip_non_text, tag_of
+from .clean import clean_lines, is_widget_element, is_widget_image, normalise_space, prune_widgets
+from .dom import BLOCK_TAGS, PageTree, lines, strip_non_text, tag_of
 
 
 @dataclass
@@ -52,8 +52,26 @@ def _drop_link_and_empty_block(a: HtmlElement, container: HtmlElement) -> None:
         block.drop_tree()
 
 
-def read_body(container: HtmlElement, base_url: str, english_page: bool = False) -> Body:
-    """Paragraphs and links of an article container (the page's own tree is left untouched)."""
+def _nothing_to_take_out(container: HtmlElement) -> bool:
+    """True when ``read_body`` would take nothing out of ``container`` but the scripts, styles and form
+    controls that the page's text walk passes over as well: it holds no link, no widget, and no comment or
+    processing instruction (``strip_non_text`` joins a comment's tail to the text; the walk never sees it)."""
+    for el in container.iter():
+        tag = el.tag
+        if not isinstance(tag, str) or tag == "a":
+            return False
+        if el is not container and (is_widget_element(el) or is_widget_image(el)):
+            return False
+    return True
+
+
+def read_body(
+    container: HtmlElement, base_url: str, english_page: bool = False, tree: PageTree | None = None
+) -> Body:
+    """Paragraphs and links of an article container (the page's own tree is left untouched); ``tree``, the
+    page's, when the container is one of its elements."""
+    if tree is not None and _nothing_to_take_out(container):
+        return Body(paragraphs=clean_lines(tree.lines(container)))
     box = copy.deepcopy(container)
     strip_non_text(box)
     body = Body()

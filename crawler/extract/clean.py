@@ -89,17 +89,21 @@ def is_widget_element(el: HtmlElement) -> bool:
     return bool(attrs) and bool(_WIDGET_ATTR.search(attrs))
 
 
+def is_widget_image(el: HtmlElement) -> bool:
+    """A QR code, print, close or share button image."""
+    if el.tag.lower() != "img":
+        return False
+    src = (el.get("src") or "").lower()
+    return any(w in src for w in ("qrcode", "erweima", "ewm", "print", "close", "share"))
+
+
 def prune_widgets(container: HtmlElement) -> None:
     """Remove share/print/close/font-size/QR widgets found inside an article container."""
     for el in list(container.iter()):
         if el is container or not isinstance(el.tag, str):
             continue
         # A widget holds a few words; a long text under a widget-like class is content.
-        if is_widget_element(el) and len(el.text_content()) < 120:
-            el.drop_tree()
-            continue
-        src = (el.get("src") or "").lower() if el.tag.lower() == "img" else ""
-        if src and any(w in src for w in ("qrcode", "erweima", "ewm", "print", "close", "share")):
+        if (is_widget_element(el) and len(el.text_content()) < 120) or is_widget_image(el):
             el.drop_tree()
 
 

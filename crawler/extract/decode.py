@@ -104,16 +104,6 @@ def _strict(body: bytes, codec: str) -> tuple[str, bool] | None:
     return text, bool(leftover)
 
 
-def _has_multibyte_utf8(body: bytes) -> bool:
-    if body.isascii():
-        return False
-    try:
-        codecs.getincrementaldecoder("utf-8")("strict").decode(body, final=False)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def decode_bytes(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
     """Decode archived bytes; raises :class:`UndecodableError` when nothing yields text."""
     warnings: list[str] = []
@@ -145,7 +135,9 @@ def decode_bytes(body: bytes, headers: Mapping[str, str] | None = None) -> Decod
     if meta:
         declared.append(("meta", meta))
 
-    utf8_page = _has_multibyte_utf8(body)
+    # Bytes that are valid UTF-8 and not ASCII (multi-byte sequences): the decoding is kept for the loop below.
+    utf8 = None if body.isascii() else _strict(body, "utf-8")
+    utf8_page = utf8 is not None
     candidates: list[tuple[str, str]] = []
     for origin, codec in declared:
         if utf8_page and codec not in _UNICODE:
@@ -159,7 +151,7 @@ def decode_bytes(body: bytes, headers: Mapping[str, str] | None = None) -> Decod
         if codec in tried:
             continue
         tried.append(codec)
-        decoded = _strict(body, codec)
+        decoded = utf8 if codec == "utf-8" and utf8 is not None else _strict(body, codec)
         if decoded is None:
             if origin != "fallback":
                 warnings.append(f"{origin} charset {codec} does not decode the bytes")

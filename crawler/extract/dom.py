@@ -40,11 +40,23 @@ _PARSER.set_element_class_lookup(
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # Characters libxml2 refuses in text: C0 controls other than tab/newline/carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_C0_CONTROL_BYTES = bytes(set(range(0x20)) - {0x09, 0x0A, 0x0D})
+
+
+def _has_control(text: str) -> bool:
+    """Whether ``_CONTROL`` finds anything in ``text``, at half the cost of a regex pass or less.
+
+    In UTF-8 a byte below 0x20 only ever encodes that C0 character (surrogatepass: any str encodes).
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _C0_CONTROL_BYTES)) != len(data) or "\ufffe" in text or "\uffff" in text
 
 
 def parse_html(text: str) -> HtmlElement | None:
     """The document's root element, or None when there is no markup to parse."""
-    text = _CONTROL.sub("", _XML_DECL.sub("", text, count=1))
+    text = _XML_DECL.sub("", text, count=1)
+    if _has_control(text):
+        text = _CONTROL.sub("", text)
     if not text.strip():
         return None
     try:
@@ -106,42 +118,57 @@ def _rule(tag: object) -> tuple[str | None, ...]:
 
 def _walk(root: HtmlElement, spans: dict[HtmlElement, tuple[int, int]]) -> list[str]:
     """The text pieces of ``root`` in document order, ``_BREAK`` where a line ends; ``spans`` gets the
-    range of pieces of every element visited, from its start up to its tail."""
+    range of pieces of every element visited, from its start up to its tail.
+
+    Elements only: a comment or processing instruction is never visited, so its tail is not read either.
+    """
     pieces: list[str] = []
     append = pieces.append
     rules = _RULES
-    # For each element not yet ended: its first piece, then the piece that goes after its content.
-    open_elements: list[int | str | None] = []
+    # (element, piece that goes after its content, its first piece) of each element not yet ended, innermost
+    # last. An element ends where the next element in document order is no descendant of it: a plain
+    # iteration and getparent() cost less than lxml's iterwalk with its start and end events.
+    open_elements: list[tuple[HtmlElement, str | None, int]] = []
     push, pop = open_elements.append, open_elements.pop
-    walker = lxml.etree.iterwalk(root, events=("start", "end"))
-    for event, el in walker:
-        if event == "start":
-            tag = el.tag
-            rule = rules.get(tag)
-            if rule is None:
-                rule = _rule(tag)
-            push(len(pieces))
-            if rule is _PASS_OVER:
-                push(None)
-                walker.skip_subtree()
+    passed_over: set[HtmlElement] = set()  # the element being passed over and its descendants met so far
+    for el in root.iter(lxml.etree.Element):
+        parent = el.getparent()
+        if passed_over:
+            if parent in passed_over:
+                passed_over.add(el)
                 continue
-            before, after = rule
-            push(after)
-            if before:
-                append(before)
-            text = el.text
-            if text:
-                append(text)
-        else:
-            after = pop()
+            passed_over.clear()
+        while open_elements and open_elements[-1][0] is not parent:
+            ended, after, start = pop()
             if after:
                 append(after)
-            spans[el] = (pop(), len(pieces))
-            tail = el.tail
+            spans[ended] = (start, len(pieces))
+            tail = ended.tail
             if tail:
                 append(tail)
-    if root.tail:  # the walk's last piece: not part of the root's text
-        pieces.pop()
+        tag = el.tag
+        rule = rules.get(tag)
+        if rule is None:
+            rule = _rule(tag)
+        if rule is _PASS_OVER:
+            push((el, None, len(pieces)))
+            passed_over.add(el)
+            continue
+        before, after = rule
+        push((el, after, len(pieces)))
+        if before:
+            append(before)
+        text = el.text
+        if text:
+            append(text)
+    while open_elements:  # the elements still open end with the root
+        ended, after, start = pop()
+        if after:
+            append(after)
+        spans[ended] = (start, len(pieces))
+        tail = ended.tail
+        if tail and ended is not root:
+            append(tail)
     return pieces
 
 
@@ -256,20 +283,33 @@ class PageTree:
         return None
 
     def _index_attributes(self) -> None:
-        self._attributed = []
+        attributed: list[tuple[HtmlElement, str, str]] = []
+        by_word, by_id = self._by_word, self._by_id
         for el in self.root.iter(lxml.etree.Element):
-            cls, id_ = el.get("class"), el.get("id")
+            cls = el.get("class")
+            id_ = el.get("id")
             if cls is None and id_ is None:
                 continue
-            position = len(self._attributed)
-            self._attributed.append((el, el.tag, cls or ""))
+            position = len(attributed)
+            attributed.append((el, el.tag, cls or ""))
             if cls:
                 # The words of normalize-space(@class): XPath's whitespace is space, tab, newline, return.
-                for word in set(cls.replace("\t", " ").replace("\n", " ").replace("\r", " ").split(" ")):
-                    if word:
-                        self._by_word.setdefault(word, []).append(position)
+                if "\t" in cls or "\n" in cls or "\r" in cls:
+                    cls = cls.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+                for word in cls.split(" "):
+                    positions = by_word.get(word)
+                    if positions is None:
+                        by_word[word] = [position]
+                    elif positions[-1] != position:  # the same word twice in one class attribute
+                        positions.append(position)
             if id_ is not None:
-                self._by_id.setdefault(id_, []).append(position)
+                positions = by_id.get(id_)
+                if positions is None:
+                    by_id[id_] = [position]
+                else:
+                    positions.append(position)
+        by_word.pop("", None)  # not a word: what split() finds between two spaces
+        self._attributed = attributed
 
     def _first_position(self, select: Select) -> int | None:
         """The position in ``_attributed`` of the first element ``select`` finds."""

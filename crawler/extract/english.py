@@ -65,6 +65,6 @@ def extract(tree: PageTree, url: str) -> TemplateResult | None:
     result.source = source.strip("() ") if source else None
     result.department = department_en(result.title)
     result.column = breadcrumb(tree)
-    result.take_body(read_body(container, url, english_page=True))
+    result.take_body(read_body(container, url, english_page=True, tree=tree))
     check_date(result, url)
     return result

@@ -74,6 +74,6 @@ def extract(tree: PageTree, url: str) -> TemplateResult | None:
     result.document_number = labelled.get("发文字号")
     result.index_number = labelled.get("索引号")
     result.column = first_non_empty(meta.get("columnname"), breadcrumb(tree))
-    result.take_body(read_body(container, url))
+    result.take_body(read_body(container, url, tree=tree))
     check_date(result, url)
     return result
