@@ -85,6 +85,7 @@ class Extraction:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_scheduled = False
         self._cpu_of_stopped = 0.0
+        self.batches = 0  # messages sent to the workers: pages / batches is the mean batch
         if workers:
             # forkserver, not fork: the crawl's process runs threads (Scrapy's DNS resolver, the
             # reactor's), and forking a threaded process can copy a held lock into the child.
@@ -138,6 +139,7 @@ class Extraction:
             worker = idle.pop()
             batch, self._waiting = self._waiting[:share], self._waiting[share:]
             worker.held = batch
+            self.batches += 1
             try:
                 worker.connection.send([page for page, _ in batch])
             except OSError:

@@ -135,6 +135,7 @@ class MofcomSpider(scrapy.Spider):
         self.extraction.close()
         if self.extraction.workers:
             self.crawler.stats.set_value("corpus/cpu_seconds/extraction", round(self.extraction.cpu_seconds, 3))
+            self.crawler.stats.set_value("corpus/extract/batches", self.extraction.batches)
 
     # -- settings read at use time, so `-s NAME=VALUE` works ----------------------------------------
     @property
