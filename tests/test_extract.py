@@ -286,6 +286,15 @@ def test_seed_page_reproduces_the_seed_record(seed):
     assert public_url(entry["captures"][0]["timestamp"], entry["url"]) == seed["returned_url"]
 
 
+def test_text_after_a_comment_is_read():
+    # Editors' comments sit inside the fields and the body; what follows one is page text all the same.
+    page = era_b_page(f"<p>第一段<!-- TRS 正文 -->续写。{LONG_ZH}</p>",
+                      tool="<p>发布时间：<!--pubtime-->2023-12-21</p><p>来源：<?php echo $src ?>服贸司</p>")
+    result = extract_page(page.encode(), ERA_B_URL)
+    assert result.publish_date == "2023-12-21" and result.source == "服贸司"
+    assert result.resulting_text.startswith("第一段续写。")
+
+
 # ----------------------------------------------------------------------------------------- cleaning
 class TestClean:
     def test_whitespace_normalised(self):

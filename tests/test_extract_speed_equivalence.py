@@ -31,28 +31,27 @@ def _random_page(rng: random.Random) -> str:
 
 
 def _reference_walk(root, spans):
-    """The walk as written before: lxml's iterwalk, start and end events."""
+    """The walk written as plain recursion: an element's before-piece, text, children, after-piece, then
+    its tail; a passed-over node (script, comment...) gives its tail only."""
     pieces = []
-    open_elements = []
-    walker = lxml.etree.iterwalk(root, events=("start", "end"))
-    for event, el in walker:
-        if event == "start":
-            rule = _rule(el.tag)
-            open_elements.append((rule, len(pieces)))
-            if rule is _PASS_OVER:
-                walker.skip_subtree()
-                continue
+
+    def visit(el):
+        start = len(pieces)
+        rule = _rule(el.tag)
+        if rule is not _PASS_OVER:
             if rule[0]:
                 pieces.append(rule[0])
             if el.text:
                 pieces.append(el.text)
-        else:
-            rule, start = open_elements.pop()
-            if rule is not _PASS_OVER and rule[1]:
+            for child in el:  # comments and processing instructions included
+                visit(child)
+            if rule[1]:
                 pieces.append(rule[1])
-            spans[el] = (start, len(pieces))
-            if el.tail and el is not root:
-                pieces.append(el.tail)
+        spans[el] = (start, len(pieces))
+        if el.tail and el is not root:
+            pieces.append(el.tail)
+
+    visit(root)
     return pieces
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+import lxml.etree
 from lxml.html import HtmlElement
 
 from . import links as L
@@ -53,12 +54,10 @@ def _drop_link_and_empty_block(a: HtmlElement, container: HtmlElement) -> None:
 
 
 def _nothing_to_take_out(container: HtmlElement) -> bool:
-    """True when ``read_body`` would take nothing out of ``container`` but the scripts, styles and form
-    controls that the page's text walk passes over as well: it holds no link, no widget, and no comment or
-    processing instruction (``strip_non_text`` joins a comment's tail to the text; the walk never sees it)."""
-    for el in container.iter():
-        tag = el.tag
-        if not isinstance(tag, str) or tag == "a":
+    """True when ``read_body`` would take nothing out of ``container`` but the scripts, styles, form
+    controls and comments that the page's text walk passes over as well: it holds no link and no widget."""
+    for el in container.iter(lxml.etree.Element):
+        if el.tag == "a":
             return False
         if el is not container and (is_widget_element(el) or is_widget_image(el)):
             return False

@@ -120,7 +120,7 @@ def _walk(root: HtmlElement, spans: dict[HtmlElement, tuple[int, int]]) -> list[
     """The text pieces of ``root`` in document order, ``_BREAK`` where a line ends; ``spans`` gets the
     range of pieces of every element visited, from its start up to its tail.
 
-    Elements only: a comment or processing instruction is never visited, so its tail is not read either.
+    A comment or processing instruction is passed over like a script: its tail is read.
     """
     pieces: list[str] = []
     append = pieces.append
@@ -131,7 +131,7 @@ def _walk(root: HtmlElement, spans: dict[HtmlElement, tuple[int, int]]) -> list[
     open_elements: list[tuple[HtmlElement, str | None, int]] = []
     push, pop = open_elements.append, open_elements.pop
     passed_over: set[HtmlElement] = set()  # the element being passed over and its descendants met so far
-    for el in root.iter(lxml.etree.Element):
+    for el in root.iter():
         parent = el.getparent()
         if passed_over:
             if parent in passed_over:
