@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..serve import serve as serve_api
 from ..store import CorpusError
 from .common import console, db_option
 
@@ -38,6 +37,8 @@ def serve(port: int, host: str, open_browser: bool, immutable: bool, db_path: Pa
       datasette corpus.db -m crawler/serve/metadata.yaml \\
         --template-dir crawler/serve/templates --plugins-dir crawler/serve/plugins
     """
+
+    from ..serve import serve as serve_api  # Datasette: imported only when serving (half a second)
 
     def ready(url: str) -> None:
         mode = "immutable snapshot" if immutable else "read-only"
