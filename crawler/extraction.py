@@ -90,6 +90,8 @@ class Extraction:
             # forkserver, not fork: the crawl's process runs threads (Scrapy's DNS resolver, the
             # reactor's), and forking a threaded process can copy a held lock into the child.
             context = multiprocessing.get_context("forkserver")
+            # Children of the fork server start with these imported: the workers, and the pipeline's
+            # writer process started after them.
             context.set_forkserver_preload(["__main__", "crawler.extract", "crawler.writer"])
             for number in range(workers):
                 ours, theirs = context.Pipe()
