@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.store.segment import HAN, en_match_query, han_share, segment, zh_match_query
+from crawler.store.segment import HAN, en_match_query, han_share, letters_and_han, segment, zh_match_query
 from crawler.urls import canonical_url, section_of, site_of, urlkey
 from crawler.wayback.urls import parse_input_url, parse_wayback_url, public_url
 
@@ -67,3 +67,9 @@ def test_segmentation_makes_every_han_character_a_token():
                | st.characters(), max_size=60))
 def test_segmentation_spaces_out_exactly_the_han_characters(text):
     assert segment(text) == re.sub(f"([{HAN}])", r" \1 ", text)
+
+
+@given(st.text(alphabet=st.sampled_from("外资aZ1 ，\u3400\u4dbf\u9fff\uf900\U00020000\U0002a6e0é\n")
+               | st.characters(), max_size=60))
+def test_letters_and_han_count_what_their_names_say(text):
+    assert letters_and_han(text) == (sum(map(str.isalpha, text)), len(re.findall(f"[{HAN}]", text)))

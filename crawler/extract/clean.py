@@ -18,26 +18,27 @@ _ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARS}]")
 
 
-def normalise_space(text: str) -> str:
-    """One ASCII space for every run of whitespace (``\\u3000``, nbsp...), zero-width removed, stripped."""
-    if not text:
-        return ""
+def _collapsed(text: str) -> str:
+    """``text`` without the SSI error message and zero-width characters, every run of whitespace one space."""
     text = text.replace(SSI_ERROR, " ")
     # str.split() splits on every Unicode space (str.isspace: \u3000, nbsp, \u2000-\u200a...).
     collapsed = " ".join(text.split())
-    if collapsed.isprintable():  # so it has no zero-width character (none is printable, none is a space)
+    # No zero-width character is printable: the first test settles most short texts at once.
+    if collapsed.isprintable() or not any(char in collapsed for char in _ZERO_WIDTH_CHARS):
         return collapsed
     return " ".join(_ZERO_WIDTH.sub("", text).split())
+
+
+def normalise_space(text: str) -> str:
+    """One ASCII space for every run of whitespace (``\\u3000``, nbsp...), zero-width removed, stripped."""
+    return _collapsed(text) if text else ""
 
 
 def normalise_parts(text: str, sep: str) -> list[str]:
     """``normalise_space`` of each part of ``text`` between two ``sep``, empty results left out, in one pass
     over the whole text. ``sep`` must be a character that is no space and not in ``SSI_ERROR``."""
-    text = text.replace(SSI_ERROR, " ")
-    if any(char in text for char in _ZERO_WIDTH_CHARS):
-        text = _ZERO_WIDTH.sub("", text)
     # Collapsing the whole text leaves at most one space at either end of a part.
-    return [part for part in map(str.strip, " ".join(text.split()).split(sep)) if part]
+    return [part for part in map(str.strip, _collapsed(text).split(sep)) if part]
 
 
 # Elements inside an article container that are widgets, not text (matched on class/id words).

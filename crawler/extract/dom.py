@@ -303,11 +303,7 @@ class PageTree:
                     elif positions[-1] != position:  # the same word twice in one class attribute
                         positions.append(position)
             if id_ is not None:
-                positions = by_id.get(id_)
-                if positions is None:
-                    by_id[id_] = [position]
-                else:
-                    positions.append(position)
+                by_id.setdefault(id_, []).append(position)
         by_word.pop("", None)  # not a word: what split() finds between two spaces
         self._attributed = attributed
 

@@ -13,13 +13,12 @@ The score is the decided script's share of the letters (``han-share``) or langde
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
-from ..store.segment import HAN
+from ..store.segment import letters_and_han
 
 # langdetect is non-deterministic unless seeded (corpus-conventions.md, "Language").
 DetectorFactory.seed = 0
@@ -28,9 +27,6 @@ ZH_MIN_SHARE = 0.6
 NON_ZH_MAX_SHARE = 0.05
 LANGDETECT_MIN_LETTERS = 40
 LANGDETECT_SAMPLE = 3000
-
-_HAN_RUNS = re.compile(f"([{HAN}]+)")
-
 
 @dataclass(frozen=True)
 class LanguageGuess:
@@ -49,22 +45,9 @@ def _langdetect(text: str) -> LanguageGuess | None:
     return LanguageGuess(lang, round(float(best.prob), 4), "langdetect")
 
 
-def _letters_and_han(text: str) -> tuple[int, int]:
-    """(letters, Han characters) in ``text``: what ``store.segment.han_share`` divides, in one pass.
-
-    Only the text between the Han characters is tested character by character: Han characters are
-    letters, save a few unassigned code points in the ranges.
-    """
-    parts = _HAN_RUNS.split(text)
-    han = "".join(parts[1::2])
-    letters = sum(map(str.isalpha, "".join(parts[0::2])))
-    letters += len(han) if han.isalpha() else sum(map(str.isalpha, han))
-    return letters, len(han)
-
-
 def detect_language(text: str | None) -> LanguageGuess:
     text = text or ""
-    letters, han = _letters_and_han(text)
+    letters, han = letters_and_han(text)
     if not letters:
         return LanguageGuess("und", 0.0, "han-share")
     share = han / letters

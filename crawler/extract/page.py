@@ -155,8 +155,9 @@ def _extract(body: bytes, url: str, headers: Mapping[str, str] | None) -> Extrac
         return _reject("site-404", f"page title {head_title!r}", charset)
     if is_listing_url(url) and not is_article_url(url):
         return _reject("not-interpretation", "listing page: read it with find_listing_links", charset)
-    if len(visible) < SHELL_MAX_TEXT and _script_text_length(root) > len(visible):
-        return _reject("script-shell", f"{len(visible)} characters of text, {_script_text_length(root)} of script", charset)
+    script = _script_text_length(root) if len(visible) < SHELL_MAX_TEXT else 0
+    if script > len(visible):
+        return _reject("script-shell", f"{len(visible)} characters of text, {script} of script", charset)
 
     result = _run_template(tree, url, text)
     body_text = "\n\n".join(result.paragraphs)
@@ -166,7 +167,7 @@ def _extract(body: bytes, url: str, headers: Mapping[str, str] | None) -> Extrac
         if marker:
             return _reject("site-404", f"no article text and {marker!r} on the page", charset)
     if substance < MIN_BODY_CHARS:
-        if len(visible) < SHELL_MAX_TEXT and _script_text_length(root):
+        if script:
             return _reject("script-shell", "only scripts, no article text", charset)
         return _reject("empty", f"{result.extractor}: {substance} characters of article text", charset)
     if not result.title:

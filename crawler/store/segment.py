@@ -17,6 +17,7 @@ import re
 # CJK Unified Ideographs, Extension A, compatibility ideographs, and the supplementary planes.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _HAN_ANY = re.compile(f"[{HAN}]")
+_HAN_RUNS = re.compile(f"([{HAN}]+)")
 # What unicode61 treats as part of a token: letters, digits (and our spaced Han characters).
 _QUERY_TOKEN = re.compile(rf"[{HAN}]|[^\W_{HAN}]+", re.UNICODE)
 
@@ -51,13 +52,23 @@ def has_han(text: str) -> bool:
     return bool(_HAN_ANY.search(text or ""))
 
 
+def letters_and_han(text: str) -> tuple[int, int]:
+    """(letters, Han characters) in ``text``, in one pass.
+
+    Only the text between the Han characters is tested character by character: Han characters are
+    letters, save a few unassigned code points in the ranges.
+    """
+    parts = _HAN_RUNS.split(text)
+    han = "".join(parts[1::2])
+    letters = sum(map(str.isalpha, "".join(parts[0::2])))
+    letters += len(han) if han.isalpha() else sum(map(str.isalpha, han))
+    return letters, len(han)
+
+
 def han_share(text: str) -> float:
     """Share of Han characters among the letters of ``text`` (0.0 when it has none)."""
-    text = text or ""
-    letters = sum(map(str.isalpha, text))
-    if not letters:
-        return 0.0
-    return len(_HAN_ANY.findall(text)) / letters
+    letters, han = letters_and_han(text or "")
+    return han / letters if letters else 0.0
 
 
 def zh_match_query(query: str) -> str:
