@@ -14,6 +14,10 @@ feeder and manager threads cost the crawl's process about as much CPU as the ext
 A worker that dies (killed, out of memory) does not lose a page: the pages it held are extracted in
 the crawl's process, the other workers carry on (with none left, extraction stays in the crawl's
 process), and ``corpus/extract/pool_failed`` counts it.
+
+Told of the crawl's stats (``report_to``), the workers keep their figures there as they go:
+``corpus/extract/workers``, ``corpus/extract/batches`` (messages sent: pages per batch = pages /
+batches) and ``corpus/cpu_seconds/extraction`` (their CPU time as of their latest answers).
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from scrapy.statscollectors import StatsCollector
 
 from .extract import ExtractedPage, Rejection, extract_page
 
@@ -77,15 +83,14 @@ class _Worker:
 class Extraction:
     """``await extraction.extract(body, url, headers)``: :func:`extract_page`, here or in a worker."""
 
-    def __init__(self, workers: int = 0, on_pool_failed: Callable[[], None] | None = None) -> None:
+    def __init__(self, workers: int = 0) -> None:
         self.workers = workers
-        self.on_pool_failed = on_pool_failed
+        self.stats: StatsCollector | None = None
         self._pool: list[_Worker] = []
         self._waiting: list[tuple[Page, asyncio.Future]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_scheduled = False
         self._cpu_of_stopped = 0.0
-        self.batches = 0  # messages sent to the workers: pages / batches is the mean batch
         if workers:
             # forkserver, not fork: the crawl's process runs threads (Scrapy's DNS resolver, the
             # reactor's), and forking a threaded process can copy a held lock into the child.
@@ -100,6 +105,11 @@ class Extraction:
                 process.start()
                 theirs.close()
                 self._pool.append(_Worker(process, ours))
+
+    def report_to(self, stats: StatsCollector) -> None:
+        """Keep the workers' figures in ``stats`` from now on (Scrapy's exist once the crawl starts)."""
+        self.stats = stats
+        stats.set_value("corpus/extract/workers", self.workers)
 
     @property
     def alive(self) -> int:
@@ -141,7 +151,8 @@ class Extraction:
             worker = idle.pop()
             batch, self._waiting = self._waiting[:share], self._waiting[share:]
             worker.held = batch
-            self.batches += 1
+            if self.stats is not None:
+                self.stats.inc_value("corpus/extract/batches")
             try:
                 worker.connection.send([page for page, _ in batch])
             except OSError:
@@ -155,6 +166,8 @@ class Extraction:
         except (EOFError, OSError):
             self._worker_died(worker)
             return
+        if self.stats is not None:
+            self.stats.set_value("corpus/cpu_seconds/extraction", round(self.cpu_seconds, 3))
         batch, worker.held = worker.held, []
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
@@ -164,8 +177,8 @@ class Extraction:
     def _worker_died(self, worker: _Worker) -> None:
         log.error("an extraction worker died; the %d pages it held are extracted in the crawl's process%s",
                   len(worker.held), "" if len(self._pool) > 1 else ", and every page from now on")
-        if self.on_pool_failed is not None:
-            self.on_pool_failed()
+        if self.stats is not None:
+            self.stats.inc_value("corpus/extract/pool_failed")
         self._stop(worker)
         self._pool.remove(worker)
         held, worker.held = worker.held, []

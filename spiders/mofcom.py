@@ -126,16 +126,9 @@ class MofcomSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         workers = worker_count(crawler.settings.get("CORPUS_EXTRACT_WORKERS"))
-        spider.extraction = Extraction(workers, lambda: crawler.stats.inc_value("corpus/extract/pool_failed"))
-        # Connected before the pipeline's handler, so the run log has the workers' CPU time.
-        crawler.signals.connect(spider.close_extraction, signal=signals.spider_closed)
+        spider.extraction = Extraction(workers)
+        crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         return spider
-
-    def close_extraction(self) -> None:
-        self.extraction.close()
-        if self.extraction.workers:
-            self.crawler.stats.set_value("corpus/cpu_seconds/extraction", round(self.extraction.cpu_seconds, 3))
-            self.crawler.stats.set_value("corpus/extract/batches", self.extraction.batches)
 
     # -- settings read at use time, so `-s NAME=VALUE` works ----------------------------------------
     @property
@@ -155,7 +148,7 @@ class MofcomSpider(scrapy.Spider):
 
     # -- discovery ------------------------------------------------------------------------------------
     async def start(self) -> Any:
-        self.crawler.stats.set_value("corpus/extract/workers", self.extraction.workers)
+        self.extraction.report_to(self.crawler.stats)
         for prefix in self.prefixes:
             # The archive keys a column's listing pages without the slash (.../gkzcjd?2), so a prefix
             # that kept it would miss them: ask for the column's path without its trailing slash.

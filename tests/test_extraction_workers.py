@@ -11,6 +11,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
 
 from crawler.extract import extract_page
 from crawler.extraction import Extraction, worker_count
@@ -44,17 +46,26 @@ def varied_pages(n):
     return pages
 
 
+def crawl_stats():
+    return MemoryStatsCollector(get_crawler())
+
+
+def pool_failed(stats) -> int:
+    return stats.get_value("corpus/extract/pool_failed", 0)
+
+
 async def extract_all(extraction, pages):
     return await asyncio.gather(*(extraction.extract(body, url, HEADERS) for body, url in pages))
 
 
 def in_workers(workers, pages, during=None):
     """Extract ``pages`` all at once with ``workers`` workers (``during(extraction)`` runs after the
-    first page); returns the results, the workers still alive at the end, and the failures reported."""
-    failures = []
+    first page); returns the results, the workers still alive at the end, and the stats they kept."""
+    stats = crawl_stats()
 
     async def run():
-        extraction = Extraction(workers, lambda: failures.append(1))
+        extraction = Extraction(workers)
+        extraction.report_to(stats)
         try:
             first = await extraction.extract(*pages[0], HEADERS)
             if during is not None:
@@ -64,7 +75,7 @@ def in_workers(workers, pages, during=None):
             extraction.close()
 
     results, alive = asyncio.run(run())
-    return results, alive, failures
+    return results, alive, stats
 
 
 def as_dicts(results):
@@ -73,11 +84,14 @@ def as_dicts(results):
 
 def test_workers_give_what_the_crawls_own_process_gives():
     pages = varied_pages(60)  # more pages than one batch, waiting on two workers at once
-    results, alive, failures = in_workers(2, pages)
+    results, alive, stats = in_workers(2, pages)
     assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
     assert results[0].title.startswith("商务部服贸司负责人解读")
     assert "第56次" in results[56].resulting_text  # each page's own result, in its place
-    assert failures == [] and alive == 2
+    assert pool_failed(stats) == 0 and alive == 2
+    # their figures, kept in the crawl's stats as they go
+    assert stats.get_value("corpus/extract/workers") == 2 and stats.get_value("corpus/extract/batches") >= 2
+    assert stats.get_value("corpus/cpu_seconds/extraction") > 0
 
 
 def kill_workers(count):
@@ -91,10 +105,11 @@ def kill_workers(count):
 def test_a_worker_that_dies_loses_no_page():
     pages = varied_pages(20)
     expected = [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
-    failures = []
+    stats = crawl_stats()
 
     async def run():
-        extraction = Extraction(1, lambda: failures.append(1))
+        extraction = Extraction(1)
+        extraction.report_to(stats)
         try:
             first = await extraction.extract(*pages[0], HEADERS)
             kill_workers(1)(extraction)
@@ -106,14 +121,14 @@ def test_a_worker_that_dies_loses_no_page():
 
     results, after, alive = asyncio.run(run())
     assert as_dicts(results) == expected and asdict(after) == expected[0]
-    assert failures == [1] and alive == 0  # counted once; the rest extracted in this process
+    assert pool_failed(stats) == 1 and alive == 0  # counted once; the rest extracted in this process
 
 
 def test_when_one_worker_of_two_dies_the_other_carries_on():
     pages = varied_pages(30)
-    results, alive, failures = in_workers(2, pages, during=kill_workers(1))
+    results, alive, stats = in_workers(2, pages, during=kill_workers(1))
     assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
-    assert failures == [1] and alive == 1
+    assert pool_failed(stats) == 1 and alive == 1
 
 
 def test_a_worker_that_dies_while_it_holds_a_batch_loses_none_of_it(monkeypatch):
@@ -131,10 +146,11 @@ def test_a_worker_that_dies_while_it_holds_a_batch_loses_none_of_it(monkeypatch)
             os.kill(held[0].process.pid, signal.SIGKILL)
 
     monkeypatch.setattr(E.Extraction, "_flush", flush_then_kill)
-    failures = []
+    stats = crawl_stats()
 
     async def run():
-        extraction = Extraction(1, lambda: failures.append(1))
+        extraction = Extraction(1)
+        extraction.report_to(stats)
         try:
             return await extract_all(extraction, pages)
         finally:
@@ -143,7 +159,7 @@ def test_a_worker_that_dies_while_it_holds_a_batch_loses_none_of_it(monkeypatch)
     results = asyncio.run(run())
     assert sent == [12]  # all twelve waited together and went as one batch
     assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
-    assert failures == [1]
+    assert pool_failed(stats) == 1
 
 
 def test_workers_ignore_ctrl_c_and_end_when_closed():
@@ -156,14 +172,14 @@ def test_workers_ignore_ctrl_c_and_end_when_closed():
             os.kill(worker.process.pid, signal.SIGINT)
         time.sleep(0.3)
 
-    results, alive, failures = in_workers(1, pages, during=interrupt)
-    assert failures == [] and alive == 1  # the worker took Ctrl-C in its stride
+    results, alive, stats = in_workers(1, pages, during=interrupt)
+    assert pool_failed(stats) == 0 and alive == 1  # the worker took Ctrl-C in its stride
     assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
     assert processes and not any(p.is_alive() for p in processes)
 
 
 def test_no_workers_extracts_in_this_process():
     pages = varied_pages(3)
-    results, alive, failures = in_workers(0, pages)
-    assert alive == 0 and failures == []
+    results, alive, stats = in_workers(0, pages)
+    assert alive == 0 and pool_failed(stats) == 0
     assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
