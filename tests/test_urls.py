@@ -1,10 +1,19 @@
 import re
+import sqlite3
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.store.segment import HAN, en_match_query, han_share, letters_and_han, segment, zh_match_query
+from crawler.store.segment import (
+    HAN,
+    SEPARATORS,
+    en_match_query,
+    han_share,
+    letters_and_han,
+    segment,
+    zh_match_query,
+)
 from crawler.urls import canonical_url, section_of, site_of, urlkey
 from crawler.wayback.urls import parse_input_url, parse_wayback_url, public_url
 
@@ -63,10 +72,49 @@ def test_segmentation_makes_every_han_character_a_token():
     assert han_share("商务部 Ministry") == pytest.approx(3 / 11)
 
 
-@given(st.text(alphabet=st.sampled_from("外资a1 ，\u3400\u4dbf\uf900\U00020000\U0003134f\U00031350é\x00\n")
-               | st.characters(), max_size=60))
-def test_segmentation_spaces_out_exactly_the_han_characters(text):
-    assert segment(text) == re.sub(f"([{HAN}])", r" \1 ", text)
+def _fts5_tokens(*texts: str) -> list[list[tuple[str, int]]]:
+    """How the Chinese index's tokenizer reads each text: (term, position) in order."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='unicode61 remove_diacritics 2')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(texts))
+    found = [[] for _ in texts]
+    for term, doc, offset in conn.execute("SELECT term, doc, offset FROM v ORDER BY doc, offset"):
+        found[doc].append((term, offset))
+    conn.close()
+    return found
+
+
+# Han at the edges of its ranges, separators at the edges of theirs, and their neighbours that are
+# token characters (fullwidth Ａ and ｦ, 々, 〇, private use, a combining accent, the underscore).
+_SEGMENT_ALPHABET = st.sampled_from(
+    "外资a1 ，。、《》“”\u3000\u3004\u3005\u3007\u3008\u3011\u3012\u3014\u301f\u3020"
+    "\uff01\uff0f\uff10\uff1a\uff20\uff21\uff3b\uff3f\uff40\uff41\uff5b\uff65\uff66"
+    "\u2010\u2027\u2028\u2030\u00b7\u00b6\xa0\x1c\x85\u1680\u0301\ue000_é\x00\n\t"
+    "\u3400\u4dbf\u4dc0\uf900\ufaff\U00020000\U0003134f\U00031350"
+)
+
+
+def test_every_separator_is_one_to_the_index_tokenizer():
+    separator = re.compile(f"[{SEPARATORS}]")
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and separator.match(chr(c))]
+    assert 100 < len(chars) < 150  # whitespace and the punctuation ranges
+    tokens = _fts5_tokens(*(f"a{c}b" for c in chars))
+    assert [c for c, found in zip(chars, tokens, strict=True) if found != [("a", 0), ("b", 1)]] == []
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=_SEGMENT_ALPHABET | st.characters(blacklist_categories=["Cs"]), max_size=60))
+def test_segmentation_gives_the_tokens_of_spacing_out_each_han_character(text):
+    definition = re.sub(f"([{HAN}])", r" \1 ", text)
+    segmented = segment(text)
+    assert segmented.replace(" ", "") == definition.replace(" ", "")  # only spaces added
+    ours, theirs = _fts5_tokens(segmented, definition)
+    assert ours == theirs
+
+
+def test_segmentation_leaves_lone_surrogates_alone():
+    assert segment("\ud800外") == "\ud800 外 "
 
 
 @given(st.text(alphabet=st.sampled_from("外资aZ1 ，\u3400\u4dbf\u9fff\uf900\U00020000\U0002a6e0é\n")

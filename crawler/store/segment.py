@@ -13,39 +13,54 @@ can search by writing the spaces themselves: ``MATCH '"外 资"'``.
 from __future__ import annotations
 
 import re
+import sys
+from array import array
+from itertools import accumulate
 
 # CJK Unified Ideographs, Extension A, compatibility ideographs, and the supplementary planes.
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# Characters unicode61 never puts in a token, in any Unicode version (whitespace, and CJK, fullwidth
+# and general punctuation: categories Z, P, S and Cc, none of its token categories L*, N*, Co). A
+# space beside one of them changes no token, so segment() may space them out with the Han around.
+SEPARATORS = (
+    "\\s\u00b7\u2010-\u2027\u3000-\u3004\u3008-\u3011\u3014-\u301f"
+    "\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+)
 _HAN_ANY = re.compile(f"[{HAN}]")
 _HAN_RUNS = re.compile(f"([{HAN}]+)")
+_SPACED_RUNS = re.compile(f"([{HAN}{SEPARATORS}]+)")
 # What unicode61 treats as part of a token: letters, digits (and our spaced Han characters).
 _QUERY_TOKEN = re.compile(rf"[{HAN}]|[^\W_{HAN}]+", re.UNICODE)
 
 SEGMENTER_VERSION = 1
 
-
-class _SpacedHan(dict):
-    """A ``str.translate`` table, filled as characters are met: a Han character maps to itself with a
-    space on each side, any other to itself. (A full table would hold some 120,000 code points.)"""
-
-    def __missing__(self, code: int) -> str | int:
-        char = chr(code)
-        value: str | int = f" {char} " if _HAN_ANY.match(char) else code
-        if len(self) < 50_000:  # hostile text may bring any number of distinct characters
-            self[code] = value
-        return value
-
-
-_SPACED_HAN = _SpacedHan()
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+_CODE = "I" if array("I").itemsize == 4 else "L"
+_SPACE = array(_CODE, [ord(" ")])
 
 
 def segment(text: str | None) -> str:
-    """Text as it goes into the Chinese index: each Han character set apart by spaces."""
+    """Text as it goes into the Chinese index: each Han character set apart by spaces.
+
+    The tokens are exactly those of ``re.sub(f"([{HAN}])", r" \\1 ", text)``; the punctuation and
+    whitespace between Han characters get spaces too, which changes no token. (This runs twice for
+    every document stored: spacing whole runs at once, in an array of code points, is five times
+    faster than a regular expression or ``str.translate`` working character by character.)
+    """
     if not text:
         return ""
-    # Same result as re.sub(f"([{HAN}])", r" \1 ", text). str.translate builds no string per
-    # character: a third faster than a regular expression's split (this runs twice per document stored).
-    return text.translate(_SPACED_HAN)
+    parts = _SPACED_RUNS.split(text)  # other text, a run to space out, other text, ...
+    runs = parts[1::2]
+    if not runs:
+        return text
+    codes = array(_CODE)
+    codes.frombytes("".join(runs).encode(_UTF32))
+    spaced_codes = _SPACE * (3 * len(codes))
+    spaced_codes[1::3] = codes  # " x " for every character x
+    spaced = spaced_codes.tobytes().decode(_UTF32)
+    ends = [3 * end for end in accumulate(map(len, runs))]
+    parts[1::2] = map(spaced.__getitem__, map(slice, [0, *ends[:-1]], ends))
+    return "".join(parts)
 
 
 def has_han(text: str) -> bool:
