@@ -3,6 +3,7 @@ record or a typed rejection, and never raises."""
 
 import gzip
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.extract import REASONS, ExtractedPage, Rejection, decode_html, extract_page
+from crawler.extract.dom import parse_html
+from crawler.extract.fields import js_vars
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 MANIFEST = json.loads((PAGES / "manifest.json").read_text(encoding="utf-8"))
@@ -86,6 +89,34 @@ def test_gzip_still_compressed_page_reads_like_the_plain_one():
     zipped = extract_page(gzip.compress(SEED_BYTES), SEED["url"], SEED.get("headers"))
     assert isinstance(zipped, ExtractedPage)
     assert zipped.resulting_text == plain.resulting_text and zipped.title == plain.title
+
+
+def test_a_script_string_left_open_with_escapes_in_it_ends_typed_at_once():
+    # A string left open (as where a capture was cut) with n escapes in it once cost 2^n regex steps:
+    # 60 would have taken years.
+    open_string = b'<script>var atitle = "' + b"\\/article" * 60 + b"</script>"
+    body = SEED_BYTES.replace(b"</head>", open_string + b"</head>", 1)
+
+    timed_out = []
+
+    def give_up(signum, frame):
+        timed_out.append(True)
+        raise TimeoutError("extraction took more than 10 s")  # the regex engine checks for signals
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(10)
+    try:
+        result = extract_page(body, SEED["url"], {"Content-Type": "text/html"})
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not timed_out
+    assert isinstance(result, ExtractedPage) and result.title == extract_page(SEED_BYTES, SEED["url"]).title
+
+
+def test_an_escaped_quote_stays_inside_a_script_string():
+    page = b'<html><head><script>var atitle = "say \\"hi\\" \\\\"; var source = \'a\\\'b\';</script></head></html>'
+    assert js_vars(parse_html(page.decode())) == {"atitle": 'say "hi" \\', "source": "a'b"}
 
 
 def test_a_huge_page_ends_typed():

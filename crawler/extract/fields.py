@@ -85,7 +85,9 @@ def date_agrees_with_url(date: str, url: str) -> bool:
 
 # --- JS variables (era A: ``var atitle = "..."; var source = "..."; var tm = "..."``) ---------------
 
-_JS_VAR = re.compile(r"""\bvar\s+([A-Za-z_]\w*)\s*=\s*(["'])((?:\\.|(?!\2).)*)\2""", re.S)
+# A backslash is read only as the start of an escape: were it also a character of its own, a string
+# left open (a capture cut inside a script) would be tried in 2^n ways for its n backslashes.
+_JS_VAR = re.compile(r"""\bvar\s+([A-Za-z_]\w*)\s*=\s*(["'])((?:\\.|(?!\2)[^\\])*)\2""", re.S)
 _JS_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.S)
 
 
