@@ -15,6 +15,13 @@ A worker that dies (killed, out of memory) does not lose a page: the pages it he
 the crawl's process, the other workers carry on (with none left, extraction stays in the crawl's
 process), and ``corpus/extract/pool_failed`` counts it.
 
+A worker gets ``CORPUS_EXTRACT_TIMEOUT`` seconds (default 60) for a batch. One that takes longer is
+stopped and replaced, and its pages go again, one at a time: a page that takes too long on its own is
+rejected as ``timed-out`` (kept, with its bytes, for audit; ``corpus/extract/timeouts`` counts it), and
+the others are extracted as usual. A page that would never end (a regular expression backtracking
+without end, say) thus costs the crawl two timeouts, not a stalled worker. In the crawl's own process
+(``--workers 0``) there is no such limit.
+
 Told of the crawl's stats (``report_to``), the workers keep their figures there as they go:
 ``corpus/extract/workers``, ``corpus/extract/batches`` (messages sent: pages per batch = pages /
 batches) and ``corpus/cpu_seconds/extraction`` (their CPU time as of their latest answers).
@@ -36,6 +43,7 @@ from typing import Any
 from scrapy.statscollectors import StatsCollector
 
 from .extract import ExtractedPage, Rejection, extract_page
+from .extract.page import timed_out
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +51,7 @@ MAX_AUTO_WORKERS = 8
 # Pages handed to a worker in one message, at most: enough to amortise the hand-over, small enough
 # that a batch does not hold the others up.
 MAX_BATCH = 32
+DEFAULT_TIMEOUT = 60.0  # seconds a worker may take over one batch
 
 Result = ExtractedPage | Rejection
 Page = tuple[bytes, str, Mapping[str, str] | None]
@@ -78,33 +87,41 @@ class _Worker:
     # The batch it holds: each page with the future its result goes to.
     held: list[tuple[Page, asyncio.Future]] = field(default_factory=list)
     cpu_seconds: float = 0.0  # CPU time it had spent when it last answered
+    deadline: asyncio.TimerHandle | None = None  # when the batch it holds has taken too long
 
 
 class Extraction:
     """``await extraction.extract(body, url, headers)``: :func:`extract_page`, here or in a worker."""
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.workers = workers
+        self.timeout = timeout
         self.stats: StatsCollector | None = None
         self._pool: list[_Worker] = []
         self._waiting: list[tuple[Page, asyncio.Future]] = []
+        self._suspects: list[tuple[Page, asyncio.Future]] = []  # pages of a batch that took too long
         self._loop: asyncio.AbstractEventLoop | None = None
         self._flush_scheduled = False
         self._cpu_of_stopped = 0.0
+        self._started = 0
         if workers:
             # forkserver, not fork: the crawl's process runs threads (Scrapy's DNS resolver, the
             # reactor's), and forking a threaded process can copy a held lock into the child.
-            context = multiprocessing.get_context("forkserver")
+            self._context = multiprocessing.get_context("forkserver")
             # Children of the fork server start with these imported: the workers, and the pipeline's
             # writer process started after them.
-            context.set_forkserver_preload(["__main__", "crawler.extract", "crawler.writer"])
-            for number in range(workers):
-                ours, theirs = context.Pipe()
-                process = context.Process(target=_serve, args=(theirs,), name=f"corpus-extract-{number}",
-                                          daemon=True)
-                process.start()
-                theirs.close()
-                self._pool.append(_Worker(process, ours))
+            self._context.set_forkserver_preload(["__main__", "crawler.extract", "crawler.writer"])
+            for _ in range(workers):
+                self._pool.append(self._start_worker())
+
+    def _start_worker(self) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(target=_serve, args=(theirs,), name=f"corpus-extract-{self._started}",
+                                        daemon=True)
+        process.start()
+        theirs.close()
+        self._started += 1
+        return _Worker(process, ours)
 
     def report_to(self, stats: StatsCollector) -> None:
         """Keep the workers' figures in ``stats`` from now on (Scrapy's exist once the crawl starts)."""
@@ -143,22 +160,53 @@ class Extraction:
             loop.add_reader(worker.connection.fileno(), self._answered, worker)
 
     def _flush(self) -> None:
-        """Hand the waiting pages to the idle workers, an even share each."""
+        """Hand the waiting pages to the idle workers, an even share each (a suspect page alone)."""
         self._flush_scheduled = False
         idle = [w for w in self._pool if not w.held]
-        while self._waiting and idle:
-            share = min(MAX_BATCH, -(-len(self._waiting) // len(idle)))
-            worker = idle.pop()
-            batch, self._waiting = self._waiting[:share], self._waiting[share:]
-            worker.held = batch
-            if self.stats is not None:
-                self.stats.inc_value("corpus/extract/batches")
-            try:
-                worker.connection.send([page for page, _ in batch])
-            except OSError:
-                self._worker_died(worker)
+        while (self._waiting or self._suspects) and idle:
+            if self._suspects:
+                batch, self._suspects = self._suspects[:1], self._suspects[1:]
+            else:
+                share = min(MAX_BATCH, -(-len(self._waiting) // len(idle)))
+                batch, self._waiting = self._waiting[:share], self._waiting[share:]
+            self._hand_over(idle.pop(), batch)
         if not self._pool:
             self._extract_here()
+
+    def _hand_over(self, worker: _Worker, batch: list[tuple[Page, asyncio.Future]]) -> None:
+        worker.held = batch
+        if self.stats is not None:
+            self.stats.inc_value("corpus/extract/batches")
+        try:
+            worker.connection.send([page for page, _ in batch])
+        except OSError:
+            self._worker_died(worker)
+            return
+        if self._loop is not None:
+            worker.deadline = self._loop.call_later(self.timeout, self._too_slow, worker)
+
+    def _too_slow(self, worker: _Worker) -> None:
+        """A batch took longer than the timeout: the worker is replaced, and its pages go again one at
+        a time; a page that was alone is rejected."""
+        worker.deadline = None
+        self._stop(worker)
+        held, worker.held = worker.held, []
+        replacement = self._start_worker()
+        self._pool[self._pool.index(worker)] = replacement
+        if self._loop is not None:
+            self._loop.add_reader(replacement.connection.fileno(), self._answered, replacement)
+        if len(held) == 1:
+            [(page, future)] = held
+            log.warning("extracting %s took more than %g s: rejected as timed-out", page[1], self.timeout)
+            if self.stats is not None:
+                self.stats.inc_value("corpus/extract/timeouts")
+            if not future.done():
+                future.set_result(timed_out(self.timeout))
+        else:
+            log.warning("a batch of %d pages took more than %g s to extract; they go again one at a time",
+                        len(held), self.timeout)
+            self._suspects.extend(held)
+        self._flush()
 
     def _answered(self, worker: _Worker) -> None:
         try:
@@ -166,6 +214,9 @@ class Extraction:
         except (EOFError, OSError):
             self._worker_died(worker)
             return
+        if worker.deadline is not None:
+            worker.deadline.cancel()
+            worker.deadline = None
         if self.stats is not None:
             self.stats.set_value("corpus/cpu_seconds/extraction", round(self.cpu_seconds, 3))
         batch, worker.held = worker.held, []
@@ -190,17 +241,23 @@ class Extraction:
             self._extract_here()
 
     def _extract_here(self) -> None:
-        waiting, self._waiting = self._waiting, []
+        waiting, self._waiting, self._suspects = self._suspects + self._waiting, [], []
         for page, future in waiting:
             if not future.done():
                 future.set_result(extract_page(*page))
 
     def _stop(self, worker: _Worker) -> None:
+        """Stop a worker: at once if it is busy (it may never finish), else once it reads EOF."""
         self._cpu_of_stopped += worker.cpu_seconds
+        if worker.deadline is not None:
+            worker.deadline.cancel()
+            worker.deadline = None
         if self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(ValueError, OSError):
                 self._loop.remove_reader(worker.connection.fileno())
-        worker.connection.close()  # the worker reads EOF and ends
+        if worker.held:
+            worker.process.kill()
+        worker.connection.close()  # an idle worker reads EOF and ends
         worker.process.join(timeout=5)
         if worker.process.is_alive():
             worker.process.kill()
@@ -208,9 +265,9 @@ class Extraction:
 
     def close(self) -> None:
         for worker in self._pool:
+            self._stop(worker)
             self._waiting[:0] = worker.held
             worker.held = []
-            self._stop(worker)
         self._pool = []
         with contextlib.suppress(RuntimeError):  # the event loop is already closed: nobody awaits these
             self._extract_here()

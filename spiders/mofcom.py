@@ -126,7 +126,7 @@ class MofcomSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         workers = worker_count(crawler.settings.get("CORPUS_EXTRACT_WORKERS"))
-        spider.extraction = Extraction(workers)
+        spider.extraction = Extraction(workers, crawler.settings.getfloat("CORPUS_EXTRACT_TIMEOUT", 60.0))
         crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         return spider
 

@@ -14,7 +14,7 @@ import pytest
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawler.extract import extract_page
+from crawler.extract import ExtractedPage, Rejection, extract_page
 from crawler.extraction import Extraction, worker_count
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -58,13 +58,13 @@ async def extract_all(extraction, pages):
     return await asyncio.gather(*(extraction.extract(body, url, HEADERS) for body, url in pages))
 
 
-def in_workers(workers, pages, during=None):
+def in_workers(workers, pages, during=None, **options):
     """Extract ``pages`` all at once with ``workers`` workers (``during(extraction)`` runs after the
     first page); returns the results, the workers still alive at the end, and the stats they kept."""
     stats = crawl_stats()
 
     async def run():
-        extraction = Extraction(workers)
+        extraction = Extraction(workers, **options)
         extraction.report_to(stats)
         try:
             first = await extraction.extract(*pages[0], HEADERS)
@@ -176,6 +176,30 @@ def test_workers_ignore_ctrl_c_and_end_when_closed():
     assert pool_failed(stats) == 0 and alive == 1  # the worker took Ctrl-C in its stride
     assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
     assert processes and not any(p.is_alive() for p in processes)
+
+
+def slow_page():
+    """The seed page with a million more paragraphs (13 MB): it takes seconds to extract."""
+    return SEED.read_bytes().replace(b"</p>", ("</p>" + "<p>开放</p>" * 1_000_000).encode(), 1), SEED_URL
+
+
+def test_a_page_that_takes_too_long_is_rejected_and_the_pages_beside_it_are_not():
+    pages = varied_pages(40)
+    pages[5] = slow_page()  # in the first batch of the 39 pages that wait while the first is read
+    results, alive, stats = in_workers(1, pages, timeout=0.5)
+    assert results[5] == Rejection("timed-out", "extraction took more than 0.5 s and was stopped")
+    expected = [asdict(extract_page(body, url, HEADERS)) for body, url in pages[:5] + pages[6:]]
+    assert as_dicts(results[:5] + results[6:]) == expected
+    assert stats.get_value("corpus/extract/timeouts") == 1 and alive == 1 and pool_failed(stats) == 0
+    # the batch that took too long, and then each of its pages alone
+    assert stats.get_value("corpus/extract/batches") >= 1 + 1 + 32
+
+
+def test_a_worker_stopped_for_taking_too_long_is_replaced():
+    results, alive, stats = in_workers(2, [slow_page(), slow_page(), *varied_pages(3)], timeout=0.5)
+    assert [r.reason for r in results[:2]] == ["timed-out", "timed-out"]
+    assert isinstance(results[2], ExtractedPage) and alive == 2
+    assert stats.get_value("corpus/extract/timeouts") == 2
 
 
 def test_no_workers_extracts_in_this_process():

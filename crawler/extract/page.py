@@ -71,6 +71,11 @@ def _reject(reason: str, detail: str, charset: str | None = None) -> Rejection:
     return Rejection(reason, detail[:500], charset)
 
 
+def timed_out(seconds: float) -> Rejection:
+    """The rejection of a page whose extraction was stopped after ``seconds``."""
+    return _reject("timed-out", f"extraction took more than {seconds:g} s and was stopped")
+
+
 def _count_alnum(text: str, enough: int) -> int:
     """Letters and digits in ``text``; the count stops once it reaches ``enough``."""
     count = 0

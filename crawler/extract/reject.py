@@ -11,6 +11,8 @@
 - ``empty``: a page with the article template but no article text.
 - ``not-interpretation``: an article that is not a policy interpretation (see :func:`is_interpretation`),
   or a listing page handed to ``extract_page`` (listings go to ``find_listing_links``).
+- ``timed-out``: extraction took longer than ``CORPUS_EXTRACT_TIMEOUT`` in a worker process (see
+  ``crawler/extraction.py``); the bytes are kept, so a fixed extractor can read the page again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-REASONS = ("site-404", "wayback-error", "empty", "script-shell", "not-interpretation", "undecodable", "not-html")
+REASONS = (
+    "site-404", "wayback-error", "empty", "script-shell", "not-interpretation", "undecodable", "not-html", "timed-out",
+)
 
 BINARY_MAGIC = {
     b"%PDF": "PDF document",
