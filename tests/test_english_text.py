@@ -11,7 +11,7 @@ from crawler.english.answers import check_summary, check_translation, clean_answ
 from crawler.english.chunking import han_share, join_pieces, plan_pieces, split_paragraphs, split_to_fit
 from crawler.english.engines import BadAnswer, EngineError, Reply, estimate_tokens, make_engine
 from crawler.english.glossary import GlossaryError
-from crawler.english.summaries import EnglishTokenizer, extractive_summary
+from crawler.english.summaries import english_tokenizer, extractive_summary
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -164,7 +164,7 @@ def test_summary_check_keeps_five_sentences_and_drops_a_cut_off_one():
 
 
 def test_extractive_summary_of_the_seed_translation_needs_no_nltk_data(seed_record):
-    tokenizer = EnglishTokenizer()
+    tokenizer = english_tokenizer()
     assert tokenizer.to_sentences("Dr. Smith went home. He slept.")[-1] == "He slept."
     summary = extractive_summary(seed_record["translated_content"], sentences=3)
     assert summary

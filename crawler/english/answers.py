@@ -9,9 +9,9 @@ sentence with one Chinese word in it is worth keeping once the model has had its
 
 from __future__ import annotations
 
+import functools
 import re
-
-from nltk.tokenize.punkt import PunktSentenceTokenizer
+from typing import Any
 
 from .chunking import han_share
 from .engines import BadAnswer, Reply
@@ -27,7 +27,13 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _QUOTES = {'"': '"', "“": "”", "'": "'"}
-_SENTENCES = PunktSentenceTokenizer()
+
+
+@functools.cache
+def _sentence_splitter() -> Any:
+    from nltk.tokenize.punkt import PunktSentenceTokenizer  # imported on first use: NLTK is slow to import
+
+    return PunktSentenceTokenizer()
 _CHINESE_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
 
 
@@ -80,7 +86,7 @@ def chinese_words(text: str | None) -> list[str]:
 
 
 def english_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCES.tokenize(text) if s.strip()]
+    return [s.strip() for s in _sentence_splitter().tokenize(text) if s.strip()]
 
 
 def check_summary(reply: Reply, strict: bool = True) -> str:

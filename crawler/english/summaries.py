@@ -9,19 +9,13 @@ when the engine fails on a document, the extractive summary stands in, where the
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from importlib.metadata import version as package_version
+from typing import Any
 
-import numpy
 import sqlite_utils
-from nltk.tokenize import TreebankWordTokenizer
-from nltk.tokenize.punkt import PunktSentenceTokenizer
-from sumy.nlp.stemmers import Stemmer
-from sumy.nlp.tokenizers import Tokenizer
-from sumy.parsers.plaintext import PlaintextParser
-from sumy.summarizers.lex_rank import LexRankSummarizer
-from sumy.utils import get_stop_words
 
 from ..store import finish_run, start_run, update_document_fields, write_transaction
 from ..store.runs import close_abandoned_runs, update_run_counts
@@ -43,24 +37,45 @@ NO_ENGLISH_NOTE = (
 )
 
 
-class EnglishTokenizer(Tokenizer):
+# sumy, NLTK and numpy are imported when the first summary is made, not by every `corpus` command
+# (they cost a third of a second).
+@functools.cache
+def _english_tokenizer_class() -> type:
+    from nltk.tokenize import TreebankWordTokenizer
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+    from sumy.nlp.tokenizers import Tokenizer
+
+    class EnglishTokenizer(Tokenizer):
+        """sumy's English tokenizer without NLTK's downloadable data: Punkt untrained, Treebank words."""
+
+        def __init__(self) -> None:
+            super().__init__("english")
+
+        def _get_sentence_tokenizer(self, language: str) -> PunktSentenceTokenizer:
+            return PunktSentenceTokenizer()
+
+        def _get_word_tokenizer(self, language: str) -> TreebankWordTokenizer:
+            return TreebankWordTokenizer()
+
+    return EnglishTokenizer
+
+
+def english_tokenizer() -> Any:
     """sumy's English tokenizer without NLTK's downloadable data: Punkt untrained, Treebank words."""
-
-    def __init__(self) -> None:
-        super().__init__("english")
-
-    def _get_sentence_tokenizer(self, language: str) -> PunktSentenceTokenizer:
-        return PunktSentenceTokenizer()
-
-    def _get_word_tokenizer(self, language: str) -> TreebankWordTokenizer:
-        return TreebankWordTokenizer()
+    return _english_tokenizer_class()()
 
 
 def extractive_summary(text: str | None, sentences: int = SUMMARY_SENTENCES) -> str:
     """The ``sentences`` most central sentences of an English ``text`` (LexRank), in text order."""
     if not text or not text.strip():
         return ""
-    document = PlaintextParser.from_string(text, EnglishTokenizer()).document
+    import numpy
+    from sumy.nlp.stemmers import Stemmer
+    from sumy.parsers.plaintext import PlaintextParser
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+    from sumy.utils import get_stop_words
+
+    document = PlaintextParser.from_string(text, english_tokenizer()).document
     if len(document.sentences) <= sentences:  # nothing to choose (and LexRank divides by zero on one)
         return " ".join(str(sentence) for sentence in document.sentences)
     summarizer = LexRankSummarizer(Stemmer("english"))
