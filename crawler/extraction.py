@@ -191,10 +191,15 @@ class Extraction:
         worker.deadline = None
         self._stop(worker)
         held, worker.held = worker.held, []
-        replacement = self._start_worker()
-        self._pool[self._pool.index(worker)] = replacement
-        if self._loop is not None:
-            self._loop.add_reader(replacement.connection.fileno(), self._answered, replacement)
+        try:
+            replacement = self._start_worker()
+        except OSError:  # no process to be had (out of memory, process limit): one worker fewer
+            log.exception("could not start an extraction worker in place of one stopped")
+            self._pool.remove(worker)
+        else:
+            self._pool[self._pool.index(worker)] = replacement
+            if self._loop is not None:
+                self._loop.add_reader(replacement.connection.fileno(), self._answered, replacement)
         if len(held) == 1:
             [(page, future)] = held
             log.warning("extracting %s took more than %g s: rejected as timed-out", page[1], self.timeout)

@@ -212,6 +212,19 @@ def test_workers_stopped_for_taking_too_long_are_replaced():
     assert stats.get_value("corpus/extract/timeouts") == 2
 
 
+def test_when_no_worker_can_replace_one_stopped_the_crawls_process_extracts():
+    def no_more_processes(extraction):
+        time_limit(1.0)(extraction)
+
+        def refuse():
+            raise OSError("Resource temporarily unavailable")
+        extraction._start_worker = refuse
+
+    results, alive, stats = in_workers(1, [*varied_pages(1), slow_page()], during=no_more_processes)
+    assert isinstance(results[0], ExtractedPage) and results[1].reason == "timed-out"
+    assert alive == 0 and stats.get_value("corpus/extract/timeouts") == 1  # the next page: read here
+
+
 def test_no_workers_extracts_in_this_process():
     pages = varied_pages(3)
     results, alive, stats = in_workers(0, pages)
