@@ -16,9 +16,9 @@ the crawl's process, the other workers carry on (with none left, extraction stay
 process), and ``corpus/extract/pool_failed`` counts it.
 
 A worker gets ``CORPUS_EXTRACT_TIMEOUT`` seconds (default 60) for a batch. One that takes longer is
-stopped and replaced, and its pages go again, one at a time: a page that takes too long on its own is
-rejected as ``timed-out`` (kept, with its bytes, for audit; ``corpus/extract/timeouts`` counts it), and
-the others are extracted as usual. A page that would never end (a regular expression backtracking
+stopped and replaced, and its pages go again, one at a time: a page that takes too long on its own
+ends as a ``timed-out`` rejection (``corpus/extract/timeouts`` counts it; the spider records the capture
+as an error, so the next crawl tries it again), and the others are extracted as usual. A page that would never end (a regular expression backtracking
 without end, say) thus costs the crawl two timeouts, not a stalled worker. In the crawl's own process
 (``--workers 0``) there is no such limit.
 
@@ -202,7 +202,7 @@ class Extraction:
                 self._loop.add_reader(replacement.connection.fileno(), self._answered, replacement)
         if len(held) == 1:
             [(page, future)] = held
-            log.warning("extracting %s took more than %g s: rejected as timed-out", page[1], self.timeout)
+            log.warning("extracting %s took more than %g s: given up (timed-out)", page[1], self.timeout)
             if self.stats is not None:
                 self.stats.inc_value("corpus/extract/timeouts")
             if not future.done():

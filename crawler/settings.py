@@ -106,8 +106,9 @@ CORPUS_WRITE_PROCESS = True
 # Worker processes that extract pages while the engine fetches (crawler/extraction.py): a number, or
 # "auto", one per core beyond the engine's (1 on 2 cores, none on 1). 0 extracts in the crawl's process.
 CORPUS_EXTRACT_WORKERS = os.environ.get("CORPUS_EXTRACT_WORKERS", "auto")
-# Seconds a worker may spend on one batch of pages; a page that alone takes longer is rejected as
-# timed-out and the worker replaced, so no page can stall the crawl (no limit with 0 workers).
+# Seconds a worker may spend on one batch of pages; a page that alone takes longer ends as an error
+# (timed-out, tried again by the next crawl) and the worker is replaced, so no page can stall the crawl
+# (no limit with 0 workers).
 CORPUS_EXTRACT_TIMEOUT = 60.0
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
 CORPUS_PROGRESS = True  # live status line on stderr and the run report at the end

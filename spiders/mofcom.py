@@ -331,7 +331,10 @@ class MofcomSpider(scrapy.Spider):
             return
         result = await self.extraction.extract(response.body, original, headers)
         if isinstance(result, Rejection):
-            base.outcome, base.reason = "rejected", result.reason
+            # A page whose extraction was stopped says nothing final about the capture: an error,
+            # which the next crawl (a faster machine, a fixed extractor) tries again.
+            base.outcome = "error" if result.reason == "timed-out" else "rejected"
+            base.reason = result.reason
             yield base
             for output in self.next_or_skip(meta["fallbacks"], meta, None):
                 yield output

@@ -230,3 +230,35 @@ def test_no_workers_extracts_in_this_process():
     results, alive, stats = in_workers(0, pages)
     assert alive == 0 and pool_failed(stats) == 0
     assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
+
+
+def test_the_crawl_records_a_page_that_timed_out_as_an_error_and_tries_the_next_capture():
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.extract.page import timed_out
+    from crawler.wayback.cdx import CdxRow
+    from spiders.mofcom import MofcomSpider
+
+    class TimesOut:
+        async def extract(self, body, url, headers):
+            return timed_out(60)
+
+    crawler = get_crawler(MofcomSpider, {"CORPUS_EXTRACT_WORKERS": 0, "WAYBACK_BASE_URL": "http://127.0.0.1:9"})
+    crawler.stats = crawl_stats()
+    spider = MofcomSpider.from_crawler(crawler)
+    spider.extraction = TimesOut()
+    row, older = (CdxRow("cn,gov,mofcom)/article/x", ts, SEED_URL, "text/html", "200", f"D{ts}", 1000)
+                  for ts in ("20231221091931", "20231201000000"))
+    meta = {"cdx_row": row, "fallbacks": [older], "listing": False, "seen": None,
+            "wayback": {"kind": "memento", "timestamp": row.timestamp, "original": SEED_URL}}
+    request = Request(f"http://127.0.0.1:9/web/{row.timestamp}id_/{SEED_URL}", meta=meta)
+    response = HtmlResponse(request.url, status=200, headers=HEADERS, body=SEED.read_bytes(), request=request)
+
+    async def outputs():
+        return [output async for output in spider.parse_capture(response)]
+
+    capture, retry = asyncio.run(outputs())
+    assert (capture.outcome, capture.reason, capture.timestamp) == ("error", "timed-out", row.timestamp)
+    assert capture.body == SEED.read_bytes()  # kept, as every fetched capture's
+    assert isinstance(retry, Request) and retry.meta["cdx_row"] == older

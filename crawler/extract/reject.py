@@ -12,7 +12,8 @@
 - ``not-interpretation``: an article that is not a policy interpretation (see :func:`is_interpretation`),
   or a listing page handed to ``extract_page`` (listings go to ``find_listing_links``).
 - ``timed-out``: extraction took longer than ``CORPUS_EXTRACT_TIMEOUT`` in a worker process (see
-  ``crawler/extraction.py``); the bytes are kept, so a fixed extractor can read the page again.
+  ``crawler/extraction.py``). Not final: the crawl records such a capture as an error, which the next
+  crawl fetches and reads again.
 """
 
 from __future__ import annotations
