@@ -17,10 +17,11 @@ process), and ``corpus/extract/pool_failed`` counts it.
 
 A worker gets ``CORPUS_EXTRACT_TIMEOUT`` seconds (default 60) for a batch. One that takes longer is
 stopped and replaced, and its pages go again, one at a time: a page that takes too long on its own
-ends as a ``timed-out`` rejection (``corpus/extract/timeouts`` counts it; the spider records the capture
-as an error, so the next crawl tries it again), and the others are extracted as usual. A page that would never end (a regular expression backtracking
-without end, say) thus costs the crawl two timeouts, not a stalled worker. In the crawl's own process
-(``--workers 0``) there is no such limit.
+ends as a ``timed-out`` rejection (``corpus/extract/timeouts`` counts it; it is not final, so the spider
+records the capture as an error, which the next crawl tries again), and the others are extracted as
+usual. A page that would never end (a regular expression backtracking without end, say) thus costs the
+crawl two timeouts, not a stalled worker. In the crawl's own process (``--workers 0``) there is no
+such limit.
 
 Told of the crawl's stats (``report_to``), the workers keep their figures there as they go:
 ``corpus/extract/workers``, ``corpus/extract/batches`` (messages sent: pages per batch = pages /
@@ -88,6 +89,11 @@ class _Worker:
     held: list[tuple[Page, asyncio.Future]] = field(default_factory=list)
     cpu_seconds: float = 0.0  # CPU time it had spent when it last answered
     deadline: asyncio.TimerHandle | None = None  # when the batch it holds has taken too long
+
+    def cancel_deadline(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
 
 
 class Extraction:
@@ -157,7 +163,12 @@ class Extraction:
                 self._loop.remove_reader(worker.connection.fileno())
         self._loop = loop
         for worker in self._pool:
-            loop.add_reader(worker.connection.fileno(), self._answered, worker)
+            self._watch(worker)
+
+    def _watch(self, worker: _Worker) -> None:
+        """Have the event loop read ``worker``'s answers as they come."""
+        if self._loop is not None:
+            self._loop.add_reader(worker.connection.fileno(), self._answered, worker)
 
     def _flush(self) -> None:
         """Hand the waiting pages to the idle workers, an even share each (a suspect page alone)."""
@@ -188,7 +199,6 @@ class Extraction:
     def _too_slow(self, worker: _Worker) -> None:
         """A batch took longer than the timeout: the worker is replaced, and its pages go again one at
         a time; a page that was alone is rejected."""
-        worker.deadline = None
         self._stop(worker)
         held, worker.held = worker.held, []
         try:
@@ -198,8 +208,7 @@ class Extraction:
             self._pool.remove(worker)
         else:
             self._pool[self._pool.index(worker)] = replacement
-            if self._loop is not None:
-                self._loop.add_reader(replacement.connection.fileno(), self._answered, replacement)
+            self._watch(replacement)
         if len(held) == 1:
             [(page, future)] = held
             log.warning("extracting %s took more than %g s: given up (timed-out)", page[1], self.timeout)
@@ -219,9 +228,7 @@ class Extraction:
         except (EOFError, OSError):
             self._worker_died(worker)
             return
-        if worker.deadline is not None:
-            worker.deadline.cancel()
-            worker.deadline = None
+        worker.cancel_deadline()
         if self.stats is not None:
             self.stats.set_value("corpus/cpu_seconds/extraction", round(self.cpu_seconds, 3))
         batch, worker.held = worker.held, []
@@ -254,9 +261,7 @@ class Extraction:
     def _stop(self, worker: _Worker) -> None:
         """Stop a worker: at once if it is busy (it may never finish), else once it reads EOF."""
         self._cpu_of_stopped += worker.cpu_seconds
-        if worker.deadline is not None:
-            worker.deadline.cancel()
-            worker.deadline = None
+        worker.cancel_deadline()
         if self._loop is not None and not self._loop.is_closed():
             with contextlib.suppress(ValueError, OSError):
                 self._loop.remove_reader(worker.connection.fileno())

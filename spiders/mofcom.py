@@ -331,10 +331,8 @@ class MofcomSpider(scrapy.Spider):
             return
         result = await self.extraction.extract(response.body, original, headers)
         if isinstance(result, Rejection):
-            # A page whose extraction was stopped says nothing final about the capture: an error,
-            # which the next crawl (a faster machine, a fixed extractor) tries again.
-            base.outcome = "error" if result.reason == "timed-out" else "rejected"
-            base.reason = result.reason
+            # A rejection that is not final (extraction stopped) is an error: the next crawl tries again.
+            base.outcome, base.reason = "rejected" if result.final else "error", result.reason
             yield base
             for output in self.next_or_skip(meta["fallbacks"], meta, None):
                 yield output

@@ -213,16 +213,30 @@ def test_workers_stopped_for_taking_too_long_are_replaced():
 
 
 def test_when_no_worker_can_replace_one_stopped_the_crawls_process_extracts():
-    def no_more_processes(extraction):
-        time_limit(1.0)(extraction)
+    normal = varied_pages(1)[0]
+    stats = crawl_stats()
 
-        def refuse():
-            raise OSError("Resource temporarily unavailable")
-        extraction._start_worker = refuse
+    def refuse():
+        raise OSError("Resource temporarily unavailable")
 
-    results, alive, stats = in_workers(1, [*varied_pages(1), slow_page()], during=no_more_processes)
-    assert isinstance(results[0], ExtractedPage) and results[1].reason == "timed-out"
-    assert alive == 0 and stats.get_value("corpus/extract/timeouts") == 1  # the next page: read here
+    async def run():
+        extraction = Extraction(1)
+        extraction.report_to(stats)
+        try:
+            first = await extraction.extract(*normal, HEADERS)
+            extraction.timeout = 1.0  # after a cold start (see time_limit)
+            extraction._start_worker = refuse
+            slow = await extraction.extract(*slow_page(), HEADERS)
+            alive = extraction.alive
+            after = await extraction.extract(*normal, HEADERS)  # with no worker left: read here
+            return first, slow, alive, after
+        finally:
+            extraction.close()
+
+    first, slow, alive, after = asyncio.run(run())
+    assert slow.reason == "timed-out" and not slow.final and alive == 0
+    assert asdict(after) == asdict(first) == asdict(extract_page(*normal, HEADERS))
+    assert stats.get_value("corpus/extract/timeouts") == 1
 
 
 def test_no_workers_extracts_in_this_process():

@@ -65,6 +65,11 @@ class Rejection:
     detail: str = ""
     charset: str | None = None
 
+    @property
+    def final(self) -> bool:
+        """Whether the capture is settled as not a document (else a later reading may still give one)."""
+        return self.reason not in R.NOT_FINAL
+
 
 def _reject(reason: str, detail: str, charset: str | None = None) -> Rejection:
     assert reason in R.REASONS, reason

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 REASONS = (
     "site-404", "wayback-error", "empty", "script-shell", "not-interpretation", "undecodable", "not-html", "timed-out",
 )
+# Reasons that say nothing of the capture itself, only of this reading of it: worth another try.
+NOT_FINAL = frozenset({"timed-out"})
 
 BINARY_MAGIC = {
     b"%PDF": "PDF document",
