@@ -375,6 +375,21 @@ class TestReject:
         page = html_page("<div class='art-con'><p>404 Error</p></div>").replace("<title>t</title>", "<title>404 Not Found</title>")
         assert extract_page(page.encode(), ERA_B_URL).reason == "site-404"
 
+    def test_the_site_404_page_is_told_before_the_generic_reader_runs(self, monkeypatch):
+        # No template reads the site's 404 page; the generic fallback would spend tens of ms on it.
+        def no_generic(*args):
+            raise AssertionError("the generic reader ran on a not-found page")
+
+        monkeypatch.setattr("crawler.extract.generic.extract", no_generic)
+        result = extract_fixture("site-404-status-200")
+        assert result.reason == "site-404" and "404 Error" in result.detail
+
+    def test_a_404_page_with_text_hidden_in_markup_is_still_a_404(self):
+        # trafilatura would read the iframe's raw text (over 200 characters) as an article.
+        hidden = "<iframe>" + "<p>第一条 外商投资" * 40 + "</iframe>"
+        page = f"<html><head><title>t</title></head><body><p>404 Error</p><p>页面不存在</p>{hidden}</body></html>"
+        assert extract_page(page.encode(), ERA_B_URL).reason == "site-404"
+
     def test_an_article_that_mentions_404_is_not_rejected(self):
         body = f"<p>{LONG_ZH}</p><p>网站改版后，部分旧链接显示“页面不存在”，请读者通过新栏目访问。</p>"
         assert isinstance(extract_page(era_b_page(body).encode(), ERA_B_URL), ExtractedPage)
