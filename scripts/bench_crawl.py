@@ -20,7 +20,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "tests" / "fixtures" / "pages"
 SEED_PAGE = PAGES / "era-b" / "seed-20231203462051.html"
-PREFIX = "www.mofcom.gov.cn/article/"
 # One capture in this many has a newer capture in front of it that is no document (the archive's own
 # error page, the site's 404): the crawl reads that one, rejects it, and falls back to the older one.
 FALLBACK_EVERY = 10
@@ -41,7 +40,8 @@ BARE_SPIDER = textwrap.dedent('''
 
         async def start(self):
             self.cpu_started = time.process_time()
-            yield scrapy.Request(f"{self.base}/cdx/search/cdx?url=www.mofcom.gov.cn/article/&matchType=prefix&output=json&limit=1000000")
+            for prefix in PREFIXES:
+                yield scrapy.Request(f"{self.base}/cdx/search/cdx?url={prefix}&matchType=prefix&output=json&limit=1000000")
 
         def parse(self, response):
             for row in json.loads(response.text)[1:]:
@@ -54,6 +54,7 @@ BARE_SPIDER = textwrap.dedent('''
             self.crawler.stats.set_value("bare/cpu_seconds", time.process_time() - self.cpu_started)
 
     settings = json.loads(sys.argv[2])
+    PREFIXES = json.loads(sys.argv[3])
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(Bare)
     process.crawl(crawler, base=sys.argv[1])
@@ -65,13 +66,32 @@ BARE_SPIDER = textwrap.dedent('''
 
 
 def _fixture_pages(kinds: tuple[str, ...]) -> list[dict]:
-    """The real-page fixtures under the crawled prefix, of these kinds, with their bytes."""
+    """The real-page fixtures of these kinds, with their bytes."""
     manifest = json.loads((PAGES / "manifest.json").read_text(encoding="utf-8"))
-    pages = []
-    for page in manifest["pages"]:
-        if page.get("kind") in kinds and page.get("file") and page["url"].split("://", 1)[1].startswith(PREFIX):
-            pages.append({**page, "body": (PAGES / page["file"]).read_bytes()})
-    return pages
+    return [
+        {**page, "body": (PAGES / page["file"]).read_bytes()}
+        for page in manifest["pages"]
+        if page.get("kind") in kinds and page.get("file")
+    ]
+
+
+def prefixes(pages: list[dict]) -> list[str]:
+    """The CDX prefixes that hold these pages: a host and the first folder of each page's path."""
+    return sorted({"/".join(page["url"].split("://", 1)[1].split("/")[:2]) + "/" for page in pages})
+
+
+def _numbered_url(url: str, number: int) -> str:
+    """``url`` with the article's own id replaced by ``number``, in the shape the site gives ids:
+    ``YYYYMM`` and digits (eras A and B), ``art_`` and 32 hex digits (era C), or plain digits."""
+    head, name = url.rsplit("/", 1)
+    stem, ext = name.rsplit(".", 1)
+    if stem.startswith("art_"):
+        stem = f"art_{number:032x}"
+    elif len(stem) >= 14:
+        stem = f"{stem[:6]}{number:0{len(stem) - 6}d}"
+    else:
+        stem = f"{number:0{len(stem)}d}"
+    return f"{head}/{stem}.{ext}"
 
 
 def _numbered(body: bytes, number: int) -> bytes:
@@ -84,11 +104,12 @@ def _numbered(body: bytes, number: int) -> bytes:
 def synthetic_store(n: int):
     """``n`` article URLs as the archive has them, and a capture or two of each.
 
-    The pages are the real-page fixtures under the crawled prefix, in turn: eras A and B, UTF-8 and GBK,
-    a lying charset header, a body left gzipped, a truncated page, attachments, and pages that are no
-    document (a news item, an empty template, the site's 404, an anti-bot script shell, the archive's
-    exclusion page). Each URL is the fixture's with its own article number, and each body its own
-    bytes (a numbered comment in front: CDX collapses captures whose digests repeat). One in
+    The pages are the real-page fixtures of articles and rejections, in turn: eras A, B and C, the
+    English site and department sub-sites (one read by the generic fallback), UTF-8 and GBK, a lying
+    charset header, a body left gzipped, a truncated page, attachments, and pages that are no
+    document (news items and notices, an empty template, the site's 404, an anti-bot script shell,
+    the archive's exclusion page). Each URL is the fixture's with its own article id, and each body
+    its own bytes (a numbered comment in front: CDX collapses captures whose digests repeat). One in
     ``FALLBACK_EVERY`` also has a newer capture that is no document, so the crawl falls back to the
     older one.
 
@@ -105,8 +126,7 @@ def synthetic_store(n: int):
     captures = documents = 0
     for i in range(n):
         page = fixtures[i % len(fixtures)]
-        head, number = page["url"].rsplit("/", 1)
-        url = f"{head}/{number[:6]}{i:08d}.shtml"  # the month of the page's own number, and a new number
+        url = _numbered_url(page["url"], i)
         store.add(url, f"2023122{i % 10}091931", body=_numbered(page["body"], i), headers=page["headers"])
         captures += 1
         documents += is_document[i % len(fixtures)]
@@ -137,7 +157,9 @@ def ours(base_url: str, workers: str = "auto") -> Run:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "corpus.db"
         args = [sys.executable, "-m", "crawler.cli", "crawl", "--db", str(db), "--wayback-url", base_url,
-                "--prefix", PREFIX, "--workers", workers]
+                "--workers", workers]
+        for prefix in prefixes(_fixture_pages(("article", "reject"))):
+            args += ["--prefix", prefix]
         for key, value in NO_LIMITS.items():
             args += ["--set", f"{key}={value}"]
         subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
@@ -154,7 +176,8 @@ def ours(base_url: str, workers: str = "auto") -> Run:
 def bare(base_url: str) -> Run:
     settings = {k: v for k, v in NO_LIMITS.items() if not k.startswith(("WAYBACK", "CORPUS"))}
     settings["TWISTED_REACTOR"] = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-    done = subprocess.run([sys.executable, "-c", BARE_SPIDER, base_url, json.dumps(settings)],
+    crawled = json.dumps(prefixes(_fixture_pages(("article", "reject"))))
+    done = subprocess.run([sys.executable, "-c", BARE_SPIDER, base_url, json.dumps(settings), crawled],
                           check=True, capture_output=True, text=True, cwd=ROOT)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return Run(result["fetched"], result["seconds"], result["cpu"])
@@ -195,13 +218,17 @@ def run(quick: bool = False) -> str:
     # Each crawl against the bare fetch run just before it: how far one measurement can stray here.
     paired = sorted(b.rate / o.rate - 1 for b, o in zip(results["bare"], results["ours"], strict=True))
     verdict = "met" if overhead <= 0.25 else "NOT met"
+    pages = _fixture_pages(("article", "reject"))
+    crawled = prefixes(pages)
     lines = [
         f"{captures:,} captures of {n:,} article URLs on the local replay with no limits, {documents:,} of "
-        f"them documents: the {len(_fixture_pages(('article', 'reject')))} real-page fixtures under "
-        f"`{PREFIX}` in turn (eras A and B, UTF-8 and GBK, a lying charset header, a gzipped body, a "
-        "truncated page; a news item, an empty template, the site's 404, a script shell, the archive's "
-        f"exclusion page), and for one URL in {FALLBACK_EVERY} a newer capture that is no document, so "
-        "that the crawl falls back to the older one. Median of "
+        f"them documents: the {len(pages)} real-page fixtures of articles and rejections in turn, under "
+        f"{len(crawled)} prefixes ({', '.join(f'`{p}`' for p in crawled)}): eras A, B and C, the English "
+        "site, department sub-sites and a page for the generic fallback; UTF-8 and GBK, a lying charset "
+        "header, a gzipped body, a truncated page; news items and notices, an empty template, the site's "
+        "404, a script shell, the archive's exclusion page. For one URL in "
+        f"{FALLBACK_EVERY}, a newer capture that is no document, so that the crawl falls back to the "
+        "older one. Median of "
         f"{runs} runs each, alternating; captures fetched per second of Scrapy's own elapsed time, so "
         "process start-up is not counted; CPU is that of all the crawl's processes (engine, writer, "
         "extraction workers) over the same span. Both crawls: 16 concurrent requests; the replay server "
