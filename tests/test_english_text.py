@@ -41,6 +41,12 @@ def test_flattened_chinese_splits_at_spaces_between_chinese_but_not_inside_engli
     assert split_paragraphs("An English paragraph. Another sentence.") == ["An English paragraph. Another sentence."]
 
 
+def test_han_outside_the_basic_plane_counts_as_chinese():
+    # Extension B characters (in names and places) are Chinese too: one definition for the corpus.
+    assert han_share("𠮷𡈽") == 1.0
+    assert split_paragraphs("𠮷野家开业。 𡈽地整理。") == ["𠮷野家开业。", "𡈽地整理。"]
+
+
 def test_long_paragraphs_are_cut_at_sentences_then_clauses_and_nothing_is_lost(seed_record):
     paragraphs = split_paragraphs(seed_record["resulting_text"])
     longest = max(paragraphs, key=len)

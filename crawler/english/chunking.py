@@ -12,7 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+from ..store.segment import HAN as _HAN
+from ..store.segment import han_share
+
 _CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014"
 _CJK = f"[{_HAN}{_CJK_PUNCT}]"
 _BLANK_LINES = re.compile(r"\n\s*\n|\r\n\s*\r\n")
@@ -21,17 +23,8 @@ _CJK_GAP = re.compile(f"(?<={_CJK})[ \\t\\u3000\\u00a0]+(?={_CJK})")
 # Sentence ends, then clause breaks: where a paragraph too long for the model is cut.
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)])|(?<=[。！？][”’」』）)])")
 _CLAUSE_END = re.compile(r"(?<=[，、：,:])")
-_HAN_CHAR = re.compile(f"[{_HAN}]")
-_LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 PARAGRAPH_SEPARATOR = "\n\n"
-
-
-def han_share(text: str) -> float:
-    """Share of Chinese characters among the letters of ``text`` (Latin letters and Han characters)."""
-    han = len(_HAN_CHAR.findall(text))
-    latin = len(_LATIN_LETTER.findall(text))
-    return han / (han + latin) if han + latin else 0.0
 
 
 def split_paragraphs(text: str | None) -> list[str]:
