@@ -20,8 +20,9 @@ stopped and replaced, and its pages go again, one at a time: a page that takes t
 ends as a ``timed-out`` rejection (``corpus/extract/timeouts`` counts it; it is not final, so the spider
 records the capture as an error, which the next crawl tries again), and the others are extracted as
 usual. A page that would never end (a regular expression backtracking without end, say) thus costs the
-crawl two timeouts, not a stalled worker. In the crawl's own process (``--workers 0``) there is no
-such limit.
+crawl two timeouts, not a stalled worker. In the crawl's own process (``--workers 0``, ``auto`` on one
+core, or after the workers are gone) the same limit holds for each page, by an alarm signal
+(:func:`extract_in_time`).
 
 Told of the crawl's stats (``report_to``), the workers keep their figures there as they go:
 ``corpus/extract/workers``, ``corpus/extract/batches`` (messages sent: pages per batch = pages /
@@ -36,6 +37,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,6 +69,48 @@ def worker_count(setting: Any, cpus: int | None = None) -> int:
     if workers < 0:
         raise ValueError(f"CORPUS_EXTRACT_WORKERS must be 0 or more, or 'auto', not {setting!r}")
     return workers
+
+
+class _TookTooLong(BaseException):
+    """Raised by the alarm inside an extraction that ran out of time (not an ``Exception``, which
+    :func:`extract_page` would turn into a rejection of its own)."""
+
+
+def extract_in_time(body: bytes, url: str, headers: Mapping[str, str] | None, seconds: float) -> Result:
+    """:func:`extract_page` in this process, stopped after ``seconds`` by a ``SIGALRM``: then the page
+    is a ``timed-out`` rejection. (The regular-expression engine and the interpreter both heed the
+    signal; a long call inside lxml ends first.)
+
+    With no limit (``seconds`` <= 0), off the main thread (signals go to it alone), or when an alarm
+    set by someone else is due first, the page is read with no limit of ours. An alarm due later is
+    set again afterwards, with the time it had left.
+    """
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        return extract_page(body, url, headers)
+    earlier, _ = signal.getitimer(signal.ITIMER_REAL)
+    if earlier and earlier <= seconds:
+        return extract_page(body, url, headers)
+    armed = True
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        if armed:  # once the page is read, a late alarm is nothing to act on
+            raise _TookTooLong
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        result = extract_page(body, url, headers)
+        armed = False
+        return result
+    except _TookTooLong:
+        log.warning("extracting %s took more than %g s: given up (timed-out)", url, seconds)
+        return timed_out(seconds)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if earlier:
+            signal.setitimer(signal.ITIMER_REAL, max(earlier - (time.monotonic() - started), 0.001))
 
 
 def _serve(connection: Any) -> None:
@@ -146,7 +190,7 @@ class Extraction:
 
     async def extract(self, body: bytes, url: str, headers: Mapping[str, str] | None) -> Result:
         if not self._pool:
-            return extract_page(body, url, headers)
+            return self._extract_one_here((body, url, headers))
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._attach(loop)
@@ -256,7 +300,14 @@ class Extraction:
         waiting, self._waiting, self._suspects = self._suspects + self._waiting, [], []
         for page, future in waiting:
             if not future.done():
-                future.set_result(extract_page(*page))
+                future.set_result(self._extract_one_here(page))
+
+    def _extract_one_here(self, page: Page) -> Result:
+        """A page read in the crawl's own process, within the time limit."""
+        result = extract_in_time(*page, self.timeout)
+        if isinstance(result, Rejection) and not result.final and self.stats is not None:
+            self.stats.inc_value("corpus/extract/timeouts")
+        return result
 
     def _stop(self, worker: _Worker) -> None:
         """Stop a worker: at once if it is busy (it may never finish), else once it reads EOF."""

@@ -108,7 +108,7 @@ CORPUS_WRITE_PROCESS = True
 CORPUS_EXTRACT_WORKERS = os.environ.get("CORPUS_EXTRACT_WORKERS", "auto")
 # Seconds a worker may spend on one batch of pages; a page that alone takes longer ends as an error
 # (timed-out, tried again by the next crawl) and the worker is replaced, so no page can stall the crawl
-# (no limit with 0 workers).
+# (with 0 workers: seconds for each page, stopped by an alarm signal in the crawl's process).
 CORPUS_EXTRACT_TIMEOUT = 60.0
 EXTENSIONS = {"crawler.extensions.progress.CrawlProgress": 500}
 CORPUS_PROGRESS = True  # live status line on stderr and the run report at the end

@@ -15,7 +15,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from crawler.extract import ExtractedPage, Rejection, extract_page
-from crawler.extraction import Extraction, worker_count
+from crawler.extraction import Extraction, extract_in_time, worker_count
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 SEED = PAGES / "era-b" / "seed-20231203462051.html"
@@ -244,6 +244,43 @@ def test_no_workers_extracts_in_this_process():
     results, alive, stats = in_workers(0, pages)
     assert alive == 0 and pool_failed(stats) == 0
     assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages]
+
+
+def test_with_no_workers_a_page_that_takes_too_long_is_rejected_and_the_others_are_not():
+    pages = [*varied_pages(2), slow_page(), *varied_pages(3)]
+    started = time.monotonic()
+    results, alive, stats = in_workers(0, pages, during=time_limit(1.0))
+    assert time.monotonic() - started < 30  # the 13 MB page alone takes longer than that here
+    assert results[2] == Rejection("timed-out", "extraction took more than 1 s and was stopped")
+    others = pages[:2] + pages[3:]
+    assert as_dicts(results[:2] + results[3:]) == [asdict(extract_page(body, url, HEADERS)) for body, url in others]
+    assert stats.get_value("corpus/extract/timeouts") == 1 and alive == 0
+
+
+class OtherAlarm(BaseException):
+    pass
+
+
+def other_alarm(signum, frame):
+    raise OtherAlarm
+
+
+def test_an_alarm_set_by_someone_else_is_kept():
+    previous = signal.signal(signal.SIGALRM, other_alarm)
+    try:
+        # due later than the page's limit: ours runs, and theirs is set again with the time it had left
+        signal.setitimer(signal.ITIMER_REAL, 100)
+        assert isinstance(extract_in_time(*varied_pages(1)[0], HEADERS, 5), ExtractedPage)
+        assert extract_in_time(*slow_page(), HEADERS, 1).reason == "timed-out"
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 80 < remaining <= 99 and signal.getsignal(signal.SIGALRM) is other_alarm
+        # due first: it goes off as its owner asked, not as a timed-out page
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(OtherAlarm):
+            extract_in_time(*slow_page(), HEADERS, 30)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_the_crawl_records_a_page_that_timed_out_as_an_error_and_tries_the_next_capture():

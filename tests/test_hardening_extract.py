@@ -4,7 +4,6 @@ record or a typed rejection, and never raises."""
 import gzip
 import json
 import re
-import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from crawler.extract import REASONS, ExtractedPage, Rejection, decode_html, extract_page
 from crawler.extract.dom import parse_html
 from crawler.extract.fields import js_vars
+from crawler.extraction import extract_in_time
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 MANIFEST = json.loads((PAGES / "manifest.json").read_text(encoding="utf-8"))
@@ -94,20 +94,8 @@ def test_gzip_still_compressed_page_reads_like_the_plain_one():
 
 def extract_within(seconds: int, body: bytes) -> ExtractedPage | Rejection:
     """extract_page, failing the test if it takes longer (the regex engine checks for signals)."""
-    timed_out = []
-
-    def give_up(signum, frame):
-        timed_out.append(True)
-        raise TimeoutError(f"extraction took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, give_up)
-    signal.alarm(seconds)
-    try:
-        result = extract_page(body, SEED["url"], {"Content-Type": "text/html"})
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-    assert not timed_out  # extract_page turns the TimeoutError into a rejection: say what happened
+    result = extract_in_time(body, SEED["url"], {"Content-Type": "text/html"}, seconds)
+    assert getattr(result, "reason", None) != "timed-out", f"extraction took more than {seconds} s"
     return result
 
 
