@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -55,6 +57,7 @@ MAX_AUTO_WORKERS = 8
 # that a batch does not hold the others up.
 MAX_BATCH = 32
 DEFAULT_TIMEOUT = 60.0  # seconds a worker may take over one batch
+ALARM_REPEAT = 0.05  # seconds between alarms once a page in the crawl's own process is out of time
 
 Result = ExtractedPage | Rejection
 Page = tuple[bytes, str, Mapping[str, str] | None]
@@ -90,18 +93,32 @@ def extract_in_time(body: bytes, url: str, headers: Mapping[str, str] | None, se
     earlier, _ = signal.getitimer(signal.ITIMER_REAL)
     if earlier and earlier <= seconds:
         return extract_page(body, url, headers)
-    armed = True
+    running = [True]
 
     def on_alarm(signum: int, frame: Any) -> None:
-        if armed:  # once the page is read, a late alarm is nothing to act on
+        if running[0]:  # once the page is read, a late alarm is nothing to act on
             raise _TookTooLong
 
+    # An alarm that goes off inside a finaliser or a weakref callback is swallowed there ("exception
+    # ignored"), and may leave the callback's work undone. The garbage collector, which runs them
+    # anywhere, waits until the page is read; the alarm repeats, for the callbacks that still run; and
+    # the ones it cut short are not reported as errors of their own.
+    hook, collecting = sys.unraisablehook, gc.isenabled()
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, _TookTooLong):
+            hook(unraisable)
+
     previous = signal.signal(signal.SIGALRM, on_alarm)
+    sys.unraisablehook = quiet
+    gc.disable()
     started = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, ALARM_REPEAT)
     try:
-        result = extract_page(body, url, headers)
-        armed = False
+        try:
+            result = extract_page(body, url, headers)
+        finally:
+            running[0] = False  # (an alarm before this line still ends in the except below)
         return result
     except _TookTooLong:
         log.warning("extracting %s took more than %g s: given up (timed-out)", url, seconds)
@@ -109,6 +126,9 @@ def extract_in_time(body: bytes, url: str, headers: Mapping[str, str] | None, se
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook
+        if collecting:
+            gc.enable()
         if earlier:
             signal.setitimer(signal.ITIMER_REAL, max(earlier - (time.monotonic() - started), 0.001))
 

@@ -4,9 +4,12 @@ process, and a worker that dies loses no page."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
+import sys
 import time
+import weakref
 from dataclasses import asdict
 from pathlib import Path
 
@@ -257,6 +260,31 @@ def test_with_no_workers_a_page_that_takes_too_long_is_rejected_and_the_others_a
     assert stats.get_value("corpus/extract/timeouts") == 1 and alive == 0
 
 
+def test_an_alarm_swallowed_in_a_callback_goes_off_again_and_is_not_reported(monkeypatch):
+    # The garbage collector's finalisers and weakref callbacks run anywhere: an alarm raised inside
+    # one is swallowed there ("exception ignored"). Here the first alarm lands in such a callback.
+    class Thing:
+        pass
+
+    def page_with_a_callback(body, url, headers):
+        thing = Thing()
+        ref = weakref.ref(thing, lambda _: time.sleep(0.5))  # the limit (0.2 s) passes in here
+        del thing
+        assert ref() is None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # a page that would take 10 s more
+            pass
+        return extract_page(body, url, headers)
+
+    reported = []
+    monkeypatch.setattr("crawler.extraction.extract_page", page_with_a_callback)
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    started = time.monotonic()
+    result = extract_in_time(*varied_pages(1)[0], HEADERS, 0.2)
+    assert result.reason == "timed-out" and time.monotonic() - started < 3
+    assert reported == [] and sys.unraisablehook == reported.append
+
+
 class OtherAlarm(BaseException):
     pass
 
@@ -266,6 +294,7 @@ def other_alarm(signum, frame):
 
 
 def test_an_alarm_set_by_someone_else_is_kept():
+    hook = sys.unraisablehook
     previous = signal.signal(signal.SIGALRM, other_alarm)
     try:
         # due later than the page's limit: ours runs, and theirs is set again with the time it had left
@@ -274,6 +303,7 @@ def test_an_alarm_set_by_someone_else_is_kept():
         assert extract_in_time(*slow_page(), HEADERS, 1).reason == "timed-out"
         remaining, _ = signal.getitimer(signal.ITIMER_REAL)
         assert 80 < remaining <= 99 and signal.getsignal(signal.SIGALRM) is other_alarm
+        assert gc.isenabled() and sys.unraisablehook is hook  # what it held back for the page, restored
         # due first: it goes off as its owner asked, not as a timed-out page
         signal.setitimer(signal.ITIMER_REAL, 0.2)
         with pytest.raises(OtherAlarm):
