@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crawler.english import load_glossary, resolve_config
-from crawler.english.answers import check_summary, check_translation, clean_answer
+from crawler.english.answers import check_summary, check_translation, chinese_words, clean_answer
 from crawler.english.chunking import han_share, join_pieces, plan_pieces, split_paragraphs, split_to_fit
 from crawler.english.engines import BadAnswer, EngineError, Reply, estimate_tokens, make_engine
 from crawler.english.glossary import GlossaryError
@@ -42,9 +42,16 @@ def test_flattened_chinese_splits_at_spaces_between_chinese_but_not_inside_engli
 
 
 def test_han_outside_the_basic_plane_counts_as_chinese():
-    # Extension B characters (in names and places) are Chinese too: one definition for the corpus.
+    # Extension B characters (in names and places) are Chinese too: the corpus's one range of Han.
     assert han_share("𠮷𡈽") == 1.0
     assert split_paragraphs("𠮷野家开业。 𡈽地整理。") == ["𠮷野家开业。", "𡈽地整理。"]
+    assert chinese_words("见𠮷𡈽 and 开放") == ["见𠮷𡈽", "开放"]
+
+
+def test_other_scripts_inside_chinese_leave_it_chinese():
+    # A line's Chineseness is Han against Latin letters: fullwidth letters or kana do not dilute it.
+    assert han_share("ＷＴＯ和ＧＤＰ相关规定") == 1.0
+    assert split_paragraphs("加入ＷＴＯ。 落实ＧＤＰ核算。") == ["加入ＷＴＯ。", "落实ＧＤＰ核算。"]
 
 
 def test_long_paragraphs_are_cut_at_sentences_then_clauses_and_nothing_is_lost(seed_record):

@@ -13,6 +13,7 @@ import functools
 import re
 from typing import Any
 
+from ..store.segment import HAN
 from .chunking import han_share
 from .engines import BadAnswer, Reply
 
@@ -34,7 +35,7 @@ def _sentence_splitter() -> Any:
     from nltk.tokenize.punkt import PunktSentenceTokenizer  # imported on first use: NLTK is slow to import
 
     return PunktSentenceTokenizer()
-_CHINESE_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+_CHINESE_WORD = re.compile(f"[{HAN}]{{2,}}")
 
 
 def clean_answer(text: str, source: str = "") -> str:

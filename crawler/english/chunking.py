@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..store.segment import HAN as _HAN
-from ..store.segment import han_share
 
 _CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef\u2018-\u201f\u2026\u2014"
 _CJK = f"[{_HAN}{_CJK_PUNCT}]"
@@ -23,8 +22,20 @@ _CJK_GAP = re.compile(f"(?<={_CJK})[ \\t\\u3000\\u00a0]+(?={_CJK})")
 # Sentence ends, then clause breaks: where a paragraph too long for the model is cut.
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)])|(?<=[。！？][”’」』）)])")
 _CLAUSE_END = re.compile(r"(?<=[，、：,:])")
+_HAN_CHAR = re.compile(f"[{_HAN}]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 PARAGRAPH_SEPARATOR = "\n\n"
+
+
+def han_share(text: str) -> float:
+    """Share of Han characters among the Han characters and Latin letters of ``text``: how Chinese a
+    line or an answer reads, other scripts left out (a Japanese name or fullwidth ＷＴＯ inside Chinese
+    leaves it Chinese). The language detector's ``crawler.store.segment.han_share`` counts every letter.
+    """
+    han = len(_HAN_CHAR.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    return han / (han + latin) if han + latin else 0.0
 
 
 def split_paragraphs(text: str | None) -> list[str]:
