@@ -90,8 +90,9 @@ def extract_in_time(body: bytes, url: str, headers: Mapping[str, str] | None, se
     """
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         return extract_page(body, url, headers)
-    earlier, _ = signal.getitimer(signal.ITIMER_REAL)
-    if earlier and earlier <= seconds:
+    earlier, every = signal.getitimer(signal.ITIMER_REAL)
+    previous = signal.getsignal(signal.SIGALRM)
+    if (earlier and earlier <= seconds) or previous is None:  # (None: a handler set from C, not ours to swap)
         return extract_page(body, url, headers)
     running = [True]
 
@@ -109,18 +110,19 @@ def extract_in_time(body: bytes, url: str, headers: Mapping[str, str] | None, se
         if not isinstance(unraisable.exc_value, _TookTooLong):
             hook(unraisable)
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    sys.unraisablehook = quiet
-    gc.disable()
     started = time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, seconds, ALARM_REPEAT)
     try:
+        signal.signal(signal.SIGALRM, on_alarm)
+        sys.unraisablehook = quiet
+        gc.disable()
+        signal.setitimer(signal.ITIMER_REAL, seconds, ALARM_REPEAT)  # (inside the try: it may go off at once)
         try:
             result = extract_page(body, url, headers)
         finally:
             running[0] = False  # (an alarm before this line still ends in the except below)
         return result
     except _TookTooLong:
+        running[0] = False  # (when the alarm went off before the inner try)
         log.warning("extracting %s took more than %g s: given up (timed-out)", url, seconds)
         return timed_out(seconds)
     finally:
@@ -130,7 +132,7 @@ def extract_in_time(body: bytes, url: str, headers: Mapping[str, str] | None, se
         if collecting:
             gc.enable()
         if earlier:
-            signal.setitimer(signal.ITIMER_REAL, max(earlier - (time.monotonic() - started), 0.001))
+            signal.setitimer(signal.ITIMER_REAL, max(earlier - (time.monotonic() - started), 0.001), every)
 
 
 def _serve(connection: Any) -> None:
