@@ -35,7 +35,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import multiprocessing
 import os
 import signal
 import sys
@@ -49,6 +48,7 @@ from scrapy.statscollectors import StatsCollector
 
 from .extract import ExtractedPage, Rejection, extract_page
 from .extract.page import timed_out
+from .processes import forkserver_context
 
 log = logging.getLogger(__name__)
 
@@ -177,12 +177,7 @@ class Extraction:
         self._cpu_of_stopped = 0.0
         self._started = 0
         if workers:
-            # forkserver, not fork: the crawl's process runs threads (Scrapy's DNS resolver, the
-            # reactor's), and forking a threaded process can copy a held lock into the child.
-            self._context = multiprocessing.get_context("forkserver")
-            # Children of the fork server start with these imported: the workers, and the pipeline's
-            # writer process started after them.
-            self._context.set_forkserver_preload(["__main__", "crawler.extract", "crawler.writer"])
+            self._context = forkserver_context()
             for _ in range(workers):
                 self._pool.append(self._start_worker())
 

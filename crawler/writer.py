@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import signal
 import time
 from collections import Counter
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .items import CaptureItem, DocumentItem
+from .processes import forkserver_context
 from .store import open_corpus, upsert_capture, upsert_document, write_transaction
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class WriterProcess:
     counts and stops the process. Both raise :class:`WriterDied` when the process is gone."""
 
     def __init__(self, db_path: str | Path, run_id: int | None) -> None:
-        context = multiprocessing.get_context("forkserver")
+        context = forkserver_context()
         self.connection, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, str(db_path), run_id),
                                        name="corpus-writer", daemon=False)

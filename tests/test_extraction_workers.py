@@ -207,12 +207,26 @@ def test_a_page_that_takes_too_long_is_rejected_and_the_pages_beside_it_are_not(
 
 
 def test_workers_stopped_for_taking_too_long_are_replaced():
-    pages = [*varied_pages(1), slow_page(), slow_page(), *varied_pages(3)]
-    results, alive, stats = in_workers(2, pages, during=time_limit(1.0))
-    assert [r.reason for r in results[1:3]] == ["timed-out", "timed-out"]
-    assert as_dicts(results[3:]) == [asdict(extract_page(body, url, HEADERS)) for body, url in pages[3:]]
-    assert isinstance(results[0], ExtractedPage) and alive == 2
-    assert stats.get_value("corpus/extract/timeouts") == 2
+    normal, slow, after = varied_pages(1)[0], slow_page(), varied_pages(4)
+    stats = crawl_stats()
+
+    async def run():
+        extraction = Extraction(2)
+        extraction.report_to(stats)
+        try:
+            await extraction.extract(*normal, HEADERS)
+            extraction.timeout = 1.0  # after a cold start (see time_limit)
+            # one slow page to each worker: both stopped, both replaced
+            slow_results = await asyncio.gather(*(extraction.extract(*slow, HEADERS) for _ in range(2)))
+            extraction.timeout = 60.0  # the replacements' own start is not what is timed here
+            return slow_results, extraction.alive, await extract_all(extraction, after)
+        finally:
+            extraction.close()
+
+    slow_results, alive, results = asyncio.run(run())
+    assert [r.reason for r in slow_results] == ["timed-out", "timed-out"] and alive == 2
+    assert as_dicts(results) == [asdict(extract_page(body, url, HEADERS)) for body, url in after]
+    assert stats.get_value("corpus/extract/timeouts") == 2 and pool_failed(stats) == 0
 
 
 def test_when_no_worker_can_replace_one_stopped_the_crawls_process_extracts():
