@@ -123,7 +123,6 @@ def extract_in_time(body: bytes, url: str, headers: Mapping[str, str] | None, se
         return result
     except _TookTooLong:
         running[0] = False  # (when the alarm went off before the inner try)
-        log.warning("extracting %s took more than %g s: given up (timed-out)", url, seconds)
         return timed_out(seconds)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -272,9 +271,7 @@ class Extraction:
             self._watch(replacement)
         if len(held) == 1:
             [(page, future)] = held
-            log.warning("extracting %s took more than %g s: given up (timed-out)", page[1], self.timeout)
-            if self.stats is not None:
-                self.stats.inc_value("corpus/extract/timeouts")
+            self._gave_up(page)
             if not future.done():
                 future.set_result(timed_out(self.timeout))
         else:
@@ -322,9 +319,15 @@ class Extraction:
     def _extract_one_here(self, page: Page) -> Result:
         """A page read in the crawl's own process, within the time limit."""
         result = extract_in_time(*page, self.timeout)
-        if isinstance(result, Rejection) and not result.final and self.stats is not None:
-            self.stats.inc_value("corpus/extract/timeouts")
+        if isinstance(result, Rejection) and not result.final:
+            self._gave_up(page)
         return result
+
+    def _gave_up(self, page: Page) -> None:
+        """Say and count that ``page`` took longer than the time limit (in a worker or here)."""
+        log.warning("extracting %s took more than %g s: given up (timed-out)", page[1], self.timeout)
+        if self.stats is not None:
+            self.stats.inc_value("corpus/extract/timeouts")
 
     def _stop(self, worker: _Worker) -> None:
         """Stop a worker: at once if it is busy (it may never finish), else once it reads EOF."""

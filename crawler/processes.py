@@ -22,8 +22,9 @@ PRELOAD = ["crawler.extract", "crawler.writer", "crawler.cli", "scrapy.cmdline"]
 def preload_modules() -> list[str]:
     """The modules the fork server imports once, for every child it starts."""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    main = [spec.name] if spec is not None and not spec.name.endswith("__main__") else []
-    return PRELOAD + [name for name in main if name not in PRELOAD]
+    if spec is None or spec.name.endswith("__main__") or spec.name in PRELOAD:
+        return list(PRELOAD)
+    return [*PRELOAD, spec.name]
 
 
 def forkserver_context() -> BaseContext:

@@ -35,7 +35,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.extract import Rejection, find_listing_links, is_listing_url
-from crawler.extraction import Extraction, worker_count
+from crawler.extraction import DEFAULT_TIMEOUT, Extraction, worker_count
 from crawler.items import CaptureItem, DocumentItem
 from crawler.urls import canonical_url, section_of, site_of, urlkey
 from crawler.wayback.cdx import CdxQuery, CdxRow, parse_cdx
@@ -126,7 +126,7 @@ class MofcomSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         workers = worker_count(crawler.settings.get("CORPUS_EXTRACT_WORKERS"))
-        spider.extraction = Extraction(workers, crawler.settings.getfloat("CORPUS_EXTRACT_TIMEOUT", 60.0))
+        spider.extraction = Extraction(workers, crawler.settings.getfloat("CORPUS_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT))
         crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         return spider
 

@@ -22,3 +22,25 @@ def test_a_main_module_run_with_dash_m_is_preloaded_too(tmp_path):
     shown = subprocess.run([sys.executable, "-m", "probe_main"], cwd=tmp_path, capture_output=True, text=True,
                            check=True, env={"PYTHONPATH": f"{tmp_path}:{ROOT}"}).stdout
     assert "'probe_main'" in shown and "'crawler.cli'" in shown
+
+
+def test_a_child_of_the_fork_server_does_not_import_its_main_modules_imports_again(tmp_path):
+    # probe_main stands for an entry point: it imports probe_dep, which notes the process importing it.
+    (tmp_path / "probe_dep.py").write_text("import os\nIMPORTED_IN = os.getpid()\n")
+    (tmp_path / "probe_main.py").write_text(
+        "import os\n"
+        "import probe_dep\n"
+        "from crawler.processes import forkserver_context\n\n"
+        "def report(queue):\n"
+        "    queue.put(probe_dep.IMPORTED_IN != os.getpid())\n\n"
+        "if __name__ == '__main__':\n"
+        "    context = forkserver_context()\n"
+        "    queue = context.Queue()\n"
+        "    child = context.Process(target=report, args=(queue,))\n"
+        "    child.start()\n"
+        "    print('preloaded' if queue.get(timeout=60) else 'imported again')\n"
+        "    child.join()\n"
+    )
+    shown = subprocess.run([sys.executable, "-m", "probe_main"], cwd=tmp_path, capture_output=True, text=True,
+                           check=True, env={"PYTHONPATH": f"{tmp_path}:{ROOT}"}, timeout=120).stdout
+    assert shown.strip() == "preloaded"

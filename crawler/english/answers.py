@@ -35,6 +35,8 @@ def _sentence_splitter() -> Any:
     from nltk.tokenize.punkt import PunktSentenceTokenizer  # imported on first use: NLTK is slow to import
 
     return PunktSentenceTokenizer()
+
+
 _CHINESE_WORD = re.compile(f"[{HAN}]{{2,}}")
 
 

@@ -81,6 +81,12 @@ def timed_out(seconds: float) -> Rejection:
     return _reject("timed-out", f"extraction took more than {seconds:g} s and was stopped")
 
 
+def _not_found(page_lines: list[str], charset: str | None) -> Rejection | None:
+    """The site's 404 page, for a page with too little text: a not-found line on it says so."""
+    marker = R.site_404_line(page_lines)
+    return _reject("site-404", f"no article text and {marker!r} on the page", charset) if marker else None
+
+
 def _count_alnum(text: str, enough: int) -> int:
     """Letters and digits in ``text``; the count stops once it reaches ``enough``."""
     count = 0
@@ -172,14 +178,16 @@ def _extract(body: bytes, url: str, headers: Mapping[str, str] | None) -> Extrac
     # A page that shows a not-found line and too little text for an article is the site's 404 page.
     # It is told here, from the visible text, because on a page no template reads the generic fallback
     # would take tens of milliseconds to find the same nothing.
-    if _count_alnum(visible, MIN_BODY_CHARS * 10) < MIN_BODY_CHARS * 10 and (marker := R.site_404_line(page_lines)):
-        return _reject("site-404", f"no article text and {marker!r} on the page", charset)
+    if _count_alnum(visible, MIN_BODY_CHARS * 10) < MIN_BODY_CHARS * 10 and (
+        not_found := _not_found(page_lines, charset)
+    ):
+        return not_found
 
     result = _run_template(tree, url, text)
     body_text = "\n\n".join(result.paragraphs)
     substance = _count_alnum(body_text, MIN_BODY_CHARS * 10)
-    if substance < MIN_BODY_CHARS * 10 and (marker := R.site_404_line(page_lines)):
-        return _reject("site-404", f"no article text and {marker!r} on the page", charset)
+    if substance < MIN_BODY_CHARS * 10 and (not_found := _not_found(page_lines, charset)):
+        return not_found
     if substance < MIN_BODY_CHARS:
         if script:
             return _reject("script-shell", "only scripts, no article text", charset)

@@ -11,8 +11,8 @@
 - ``empty``: a page with the article template but no article text.
 - ``not-interpretation``: an article that is not a policy interpretation (see :func:`is_interpretation`),
   or a listing page handed to ``extract_page`` (listings go to ``find_listing_links``).
-- ``timed-out``: extraction took longer than ``CORPUS_EXTRACT_TIMEOUT`` in a worker process (see
-  ``crawler/extraction.py``). Not final: the crawl records such a capture as an error, which the next
+- ``timed-out``: extraction took longer than ``CORPUS_EXTRACT_TIMEOUT``, in a worker process or in the
+  crawl's own (see ``crawler/extraction.py``). Not final: the crawl records such a capture as an error, which the next
   crawl fetches and reads again.
 """
 
